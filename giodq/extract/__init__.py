@@ -1,0 +1,79 @@
+"""Extract: one report file's bytes -> its metadata and canonical cells (raw text kept).
+
+``extract_report`` never raises for a bad file: a file that cannot be read at all
+comes back with ``status = "failed"`` and the reason, so that no input is lost.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from giodq.extract import layout, meta, tables
+from giodq.extract.decode import NotAReport, decode, sniff
+from giodq.extract.numbers import is_value_cell
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Extracted:
+    """What one input file yields. ``raw`` maps every canonical key of the format to
+    the text as written ('' for a blank cell, None where the cell was not located)."""
+    report: str
+    sha256: str
+    status: str = "ok"
+    error: str | None = None
+    media: str | None = None          # pdf, docx, html, text
+    body: str | None = None
+    year: int | None = None
+    format: str = "unknown"
+    published: date | None = None
+    raw: dict[str, str | None] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)   # the prose, for the narrative rules
+
+
+def failed(report: str, data: bytes, reason: str) -> Extracted:
+    return Extracted(report=report, sha256=hashlib.sha256(data).hexdigest(), status="failed", error=reason)
+
+
+def document_rows(data: bytes) -> tuple[str, list[layout.Row], str | None]:
+    """Bytes -> (media kind, rows, page title). Raises NotAReport."""
+    kind = sniff(data)
+    if kind == "pdf":
+        rows = layout.pdf_to_rows(data)
+        if not any(any(c for c in r) for r in rows):
+            raise NotAReport("no-text: PDF 没有文字层（扫描件），无法读取")
+        return kind, rows, None
+    if kind == "docx":
+        raise NotAReport("unsupported: 暂不支持 DOCX 文件")
+    text = decode(data, kind)
+    if kind == "html":
+        rows, title = layout.html_to_rows(text)
+        return kind, rows, title
+    return kind, layout.text_to_rows(text), None
+
+
+def extract_report(report: str, data: bytes) -> Extracted:
+    """One input file -> Extracted. Never raises for bad input."""
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        media, rows, title = document_rows(data)
+    except NotAReport as e:
+        return failed(report, data, str(e))
+    except Exception as e:  # a parser crash on a damaged file is a failed input, not a failed run
+        log.exception("cannot read %s", report)
+        return failed(report, data, f"unreadable: 无法解析文件（{type(e).__name__}: {e}）")
+    year = meta.find_year(rows, title)
+    has_numbers = any(is_value_cell(c) for r in rows if len(r) > 1 for c in r)
+    fmt = meta.decide_format(year, tables.detect_format(rows), rows, has_numbers)
+    read = tables.read_tables(rows, fmt)
+    return Extracted(
+        report=report, sha256=sha, media=media,
+        body=meta.find_body(rows, title), year=year, format=fmt,
+        published=meta.find_published(rows),
+        raw=read.raw, problems=read.problems,
+        lines=[r[0] for r in rows if len(r) == 1],
+    )

@@ -1,0 +1,179 @@
+"""Documents -> rows: one list of cell texts per table row, one single-cell row per line of prose.
+
+Every form a report comes in is first reduced to this, so that finding the
+tables (tables.py) and the metadata (meta.py) is written once:
+
+- ``text_to_rows``: plain text as it comes off the web: pipe-separated rows,
+  one cell per line ending in ``|``, tab-separated rows from a PDF.
+- ``html_to_rows``: a web page; each ``<tr>`` is a row, blocks of prose are lines,
+  scripts, styles and navigation are dropped.
+- ``pdf_to_rows``: pdfplumber's tables and the page text.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+from lxml import html as lxml_html
+
+from giodq.extract.numbers import is_value_cell
+
+Row = list[str]
+
+_PIPES_ONLY = re.compile(r"^\s*\|[\s|]*$")
+
+
+def _clean(cell: str) -> str:
+    return re.sub(r"\s+", " ", cell.replace("\u3000", " ")).strip()
+
+
+def text_to_rows(text: str) -> list[Row]:
+    """Plain text -> rows. Tabs and inner pipes separate cells on one line; a cell that
+    ends its line with ``|`` continues its row on the next line (the one-cell-per-line
+    form), and a label that follows numbers starts a new row there."""
+    rows: list[Row] = []
+    pending: Row = []
+
+    def flush() -> None:
+        if pending:
+            rows.append(pending.copy())
+            pending.clear()
+
+    for line in text.splitlines():
+        if "\t" in line:
+            flush()
+            rows.append([_clean(c) for c in line.split("\t")])
+            continue
+        stripped = line.strip()
+        if "|" not in stripped:
+            if not stripped:
+                continue
+            if pending and is_value_cell(stripped):
+                pending.append(_clean(stripped))  # the last number of a one-cell-per-line row has no pipe
+                flush()
+            else:
+                flush()
+                rows.append([_clean(stripped)])
+            continue
+        if _PIPES_ONLY.match(stripped):
+            pending.extend([""] * stripped.count("|"))
+            continue
+        parts = [_clean(p) for p in stripped.split("|")]
+        filled = [p for p in parts if p]
+        if len(filled) > 1 or not stripped.endswith("|"):
+            flush()  # a whole row on one line
+            rows.append(parts)
+            continue
+        cell = filled[0]
+        if not is_value_cell(cell) and any(is_value_cell(c) for c in pending):
+            flush()  # a label after numbers: the previous row is complete
+        pending.append(cell)
+        pending.extend([""] * (stripped.count("|") - 1))
+    flush()
+    return rows
+
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "nav", "button", "select", "option",
+              "iframe", "svg", "form", "input", "textarea"}
+_BLOCK_TAGS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section",
+               "article", "header", "footer", "blockquote", "pre", "dl", "dt", "dd", "center", "title"}
+
+
+def _cell_text(el) -> str:
+    """Text of a table cell, with label fragments split over spans joined up."""
+    parts = []
+    for node in el.iter():
+        if node is not el and isinstance(node.tag, str) and node.tag.lower() in _SKIP_TAGS:
+            continue
+        if node.text and isinstance(node.tag, str):
+            parts.append(node.text)
+        if node is not el and node.tail:
+            parts.append(node.tail)
+    return _clean("".join(parts))
+
+
+def html_to_rows(text: str) -> tuple[list[Row], str | None]:
+    """An HTML page -> (rows, the page <title>)."""
+    root = lxml_html.fromstring(text)
+    title_el = root.find(".//title")
+    title = _clean(title_el.text_content()) if title_el is not None else None
+    rows: list[Row] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        line = _clean("".join(buf))
+        buf.clear()
+        if line:
+            rows.append([line])
+
+    def walk_table(table) -> None:
+        for tr in table.iter("tr"):
+            if _nearest_table(tr) is not table:
+                continue
+            cells = [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")]
+            nested = [td for td in cells if td.find(".//table") is not None]
+            if nested:  # a layout table: read what is inside it instead
+                for td in cells:
+                    walk(td)
+                    flush()
+                continue
+            row = [_cell_text(td) for td in cells]
+            if any(row):
+                rows.append(row)
+
+    def walk(el) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else None
+        if tag in _SKIP_TAGS:
+            return
+        if tag == "table":
+            flush()
+            walk_table(el)
+            return
+        block = tag in _BLOCK_TAGS
+        if block:
+            flush()
+        if tag is not None and el.text:
+            buf.append(el.text)
+        for child in el:
+            walk(child)
+            if child.tail:
+                buf.append(child.tail)
+        if block:
+            flush()
+
+    body = root.find(".//body")
+    walk(body if body is not None else root)
+    flush()
+    return rows, title
+
+
+def _nearest_table(el):
+    p = el.getparent()
+    while p is not None and not (isinstance(p.tag, str) and p.tag.lower() == "table"):
+        p = p.getparent()
+    return p
+
+
+def pdf_to_rows(data: bytes) -> list[Row]:
+    """A text PDF -> rows: the text lines of each page, then its tables' rows."""
+    import pdfplumber  # imported here: only PDFs pay for it
+
+    rows: list[Row] = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            tables = page.find_tables()
+            boxes = [t.bbox for t in tables]
+            outside = page.filter(lambda obj: not any(_inside(obj, b) for b in boxes)) if boxes else page
+            for line in (outside.extract_text() or "").splitlines():
+                if line.strip():
+                    rows.append([_clean(line)])
+            for t in tables:
+                for r in t.extract():
+                    rows.append([_clean(c or "") for c in r])
+    return rows
+
+
+def _inside(obj, bbox) -> bool:
+    x0, top, x1, bottom = bbox
+    return obj.get("x0", 0) >= x0 - 1 and obj.get("x1", 0) <= x1 + 1 and obj.get("top", 0) >= top - 1 \
+        and obj.get("bottom", 0) <= bottom + 1

@@ -1,0 +1,93 @@
+"""Rows -> report metadata: body (发布机构), year reported on, publication date, format."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from giodq.extract.tables import Row
+
+_CN = r"\u4e00-\u9fff"
+_YEAR = r"((?:19|20)\d{2})"
+# The report's title: "<body><year>年(度)政府信息公开(工作)年度报告".
+_TITLE = re.compile(rf"^(?P<body>[{_CN}（）()·]{{2,40}}?)\s*{_YEAR}\s*年度?\s*(?:政府)?(?:信息公开|政务公开)[{_CN}\s]*?(?:年度报告|年报)")
+_TITLE_YEAR = re.compile(rf"{_YEAR}\s*年度?\s*(?:政府)?(?:信息公开|政务公开)[{_CN}\s]*?(?:年度报告|年报)")
+# 统计期限为2023年1月1日至2023年12月31日 / 数据的起始时间为2024年1月1日至…
+_PERIOD = re.compile(rf"(?:统计|起始|期限|时限|时间|期间|区间)[^。；;]{{0,12}}?{_YEAR}\s*年\s*1\s*月\s*1\s*日")
+# 结合铁厂镇2024年度政府信息公开工作 / 发布河东区…中心2024年政府信息公开工作年度报告
+_BODY_BEFORE_YEAR = re.compile(rf"(?:结合|发布|公布|现将|编制)(?P<body>[{_CN}（）()]{{2,30}}?)\s*{_YEAR}\s*年度?")
+_BODY_SUFFIX = ("人民政府", "办事处")
+_DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+_PUBLISHED = re.compile(rf"(?:成文日期|发布日期|公开日期|发文日期)\s*[:：]?\s*\|?\s*{_DATE}")
+_FIELD_BODY = ("发布机构", "发文机关", "发布单位")
+_LEGACY_MARKERS = ("收费及减免", "依申请公开政府信息办理情况", "概述")
+
+
+def _lines(rows: list[Row], limit: int | None = None) -> list[str]:
+    out = [" | ".join(c for c in r if c) for r in rows[:limit]]
+    return [unicodedata.normalize("NFKC", s).replace("\u3000", " ") for s in out]
+
+
+def find_body(rows: list[Row], title: str | None = None) -> str | None:
+    """The body that wrote the report, as written: the 发布机构 field, the title, the first paragraph."""
+    for row in rows[:400]:
+        cells = [c for c in row if c]
+        for i, c in enumerate(cells):
+            name = re.sub(r"[\s:：]", "", c)
+            if name in _FIELD_BODY and i + 1 < len(cells):
+                return cells[i + 1].strip()
+            for f in _FIELD_BODY:
+                m = re.match(rf"^{f}\s*[:：]\s*([{_CN}（）()]{{2,40}})$", c.strip())
+                if m:
+                    return m.group(1)
+    for line in ([title] if title else []) + _lines(rows, 60):
+        m = _TITLE.search(re.sub(r"\s+", "", line))
+        if m:
+            return m.group("body")
+    text = "\n".join(_lines(rows, 40))
+    m = _BODY_BEFORE_YEAR.search(text)
+    if m:
+        body = m.group("body")
+        for suffix in _BODY_SUFFIX:  # 铁厂镇 -> 铁厂镇人民政府 when the page writes it out
+            if body + suffix in text:
+                return body + suffix
+        return body
+    return None
+
+
+def find_year(rows: list[Row], title: str | None = None) -> int | None:
+    """The year reported on: from the title, else from the statistics period."""
+    for line in ([title] if title else []) + _lines(rows, 60):
+        m = _TITLE_YEAR.search(re.sub(r"\s+", "", line))
+        if m:
+            return int(m.group(1))
+    text = re.sub(r"\s+", "", "".join(_lines(rows, 80)))
+    m = _PERIOD.search(text)
+    if m:
+        return int(m.group(1))
+    m = _BODY_BEFORE_YEAR.search(text)
+    return int(m.group(2)) if m else None
+
+
+def find_published(rows: list[Row]) -> date | None:
+    """The publication date the page gives (成文日期 / 发布日期), if any."""
+    for line in _lines(rows, 400):
+        m = _PUBLISHED.search(line)
+        if m:
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return None
+    return None
+
+
+def decide_format(year: int | None, page_format: str | None, rows: list[Row], has_numbers: bool) -> str:
+    """2021 / 2019 / legacy / unknown, from the year reported on, else from what the page shows."""
+    if year is not None:
+        return "2021" if year >= 2021 else "2019" if year >= 2019 else "legacy"
+    if page_format:
+        return page_format
+    text = "".join(_lines(rows, 200))
+    if not has_numbers and any(m in text for m in _LEGACY_MARKERS):
+        return "legacy"
+    return "unknown"

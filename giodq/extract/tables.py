@@ -1,0 +1,167 @@
+"""Rows -> the three standard tables' canonical cells.
+
+Rows are matched by their labels, not their position, so that numbering and
+spacing variants (（一）/(一), 1./1、, 自 然 人) and reordered or merged header
+rows do not matter. A cell that cannot be located is None: never guessed, never 0.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from giodq import cells as cm
+from giodq.extract.numbers import is_value_cell
+
+Row = list[str]
+
+# Section headings of the report (二、主动公开…, 三、收到和处理…, 四、…行政复议…, 五、…).
+_SECTION_HEADINGS = (
+    ("t2", re.compile(r"^[二2][、.．]\s*(?:行政机关)?主动公开政府信息")),
+    ("t3", re.compile(r"^[三3][、.．]\s*(?:行政机关)?收到和处理政府信息公开申请")),
+    ("t4", re.compile(r"^[四4][、.．].*(?:行政复议|行政诉讼)")),
+    ("end", re.compile(r"^[五5][、.．]")),
+)
+_NUMBERING = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）]?[、.．]?|[(（]?\d{1,2}[)）]|\d{1,2}[、.．])\s*")
+_DROP = re.compile(r"[\s“”\"'‘’「」:：]")
+
+
+def norm_label(text: str) -> str:
+    """A label as compared: full-width folded, spaces, quotes and leading numbering removed."""
+    s = _DROP.sub("", unicodedata.normalize("NFKC", text))
+    while True:
+        stripped = _NUMBERING.sub("", s, count=1)
+        if stripped == s:
+            return s
+        s = stripped
+
+
+def _match_row(label: str, rows: tuple[cm.Row, ...]) -> cm.Row | None:
+    n = norm_label(label)
+    if not n:
+        return None
+    for r in rows:
+        if r.exact and n in r.aliases:
+            return r
+    for r in rows:
+        if not r.exact and any(a in n for a in r.aliases):
+            return r
+    return None
+
+
+def split_row(row: Row) -> tuple[list[str], list[str]]:
+    """A row -> (its label cells, the cells after the last label)."""
+    last = max((i for i, c in enumerate(row) if c and not is_value_cell(c)), default=-1)
+    return [c for c in row[: last + 1] if c], row[last + 1:]
+
+
+def fit_values(values: list[str], n: int) -> list[str] | None:
+    """The n value cells of a row. Blank cells inside a run of numbers are cells
+    (a blank 法人 column); blank padding left by merged cells at either end is not."""
+    v = list(values)
+    while len(v) > n and v and v[-1] == "":
+        v.pop()
+    while len(v) > n and v and v[0] == "":
+        v.pop(0)
+    if len(v) != n or not any(is_value_cell(c) for c in v):
+        return None
+    return v
+
+
+def sections(rows: list[Row]) -> dict[str, list[Row]]:
+    """Rows grouped by the report section they stand in; 'all' holds every row."""
+    out: dict[str, list[Row]] = {"all": rows}
+    current = None
+    for row in rows:
+        labels, values = split_row(row)
+        if len(labels) == 1 and not any(values):
+            for name, pattern in _SECTION_HEADINGS:
+                if pattern.match(unicodedata.normalize("NFKC", labels[0]).strip()):
+                    current = name
+                    break
+        if current:
+            out.setdefault(current, []).append(row)
+    return out
+
+
+@dataclass
+class TableRead:
+    """What was read of one report's tables: raw text per canonical key (None: not located)."""
+    raw: dict[str, str | None] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
+    """Fill a labelled table (t2, t3) from rows whose label names a canonical row."""
+    by_row = {r.key: cols for r, cols in spec}
+    row_defs = tuple(r for r, _ in spec)
+    seen: set[str] = set()
+    for row in rows:
+        labels, tail = split_row(row)
+        if not labels or not any(is_value_cell(c) for c in tail):
+            continue
+        canon = _match_row(labels[-1], row_defs) or _match_row("".join(labels), row_defs)
+        if canon is None or canon.key in seen:
+            continue
+        cols = by_row[canon.key]
+        values = fit_values(tail, len(cols))
+        if values is None:
+            read.problems.append(f"{table}.{canon.key}: 行「{labels[-1]}」有 {len([c for c in tail if c])} 个数值，应为 {len(cols)} 个")
+            seen.add(canon.key)
+            continue
+        seen.add(canon.key)
+        for col, raw in zip(cols, values):
+            read.raw[cm.key(table, canon.key, col.key)] = raw
+
+
+def _trim(cells: list[str]) -> list[str]:
+    i, j = 0, len(cells)
+    while i < j and cells[i] == "":
+        i += 1
+    while j > i and cells[j - 1] == "":
+        j -= 1
+    return cells[i:j]
+
+
+def _t4(rows: list[Row], read: TableRead) -> None:
+    """Table 4 is one row of 15 numbers under a two-level header (sometimes wrapped)."""
+    n = len(cm.T4_ROWS) * len(cm.T4_COLS)
+    values: list[str] = []
+    for row in rows:
+        tail = _trim(split_row(row)[1])
+        if any(is_value_cell(c) for c in tail):
+            values.extend(tail)
+        if len(values) >= n:
+            break
+    if len(values) != n:
+        if values:
+            read.problems.append(f"t4: 找到 {len(values)} 个数值，应为 {n} 个")
+        return
+    it = iter(values)
+    for r in cm.T4_ROWS:
+        for c in cm.T4_COLS:
+            read.raw[cm.key("t4", r.key, c.key)] = next(it)
+
+
+def read_tables(rows: list[Row], fmt: str) -> TableRead:
+    """Rows of a report -> raw text for every canonical cell of its format."""
+    read = TableRead(raw={c.key: None for c in cm.cells_for(fmt)})
+    if fmt == "legacy":
+        return read
+    sec = sections(rows)
+    t2_spec = cm.T2_2019 if fmt == "2019" else cm.T2_2021
+    t3_rows = tuple(r for r in cm.T3_ROWS if not (fmt == "2019" and r.key in cm.T3_ROWS_ABSENT_2019))
+    _labelled_rows(sec.get("t2") or sec["all"], "t2", t2_spec, read)
+    _labelled_rows(sec.get("t3") or sec["all"], "t3", tuple((r, cm.T3_COLS) for r in t3_rows), read)
+    _t4(sec.get("t4") or [r for r in rows if len(_trim(split_row(r)[1])) == 15], read)
+    return read
+
+
+def detect_format(rows: list[Row]) -> str | None:
+    """The table format the page itself shows, or None when it does not say."""
+    text = "".join("".join(r) for r in rows)
+    if "本年新制作数量" in text or "上一年项目数量" in text:
+        return "2019"
+    if "逾期不补正" in text or "本年制发件数" in text:
+        return "2021"
+    return None

@@ -1,0 +1,50 @@
+"""The cleaned dataset: reports, cells and findings as Parquet (spec/output-contract.md)."""
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+REPORTS_SCHEMA = pa.schema([
+    ("report", pa.string()), ("sha256", pa.string()), ("body", pa.string()), ("year", pa.int64()),
+    ("format", pa.string()), ("status", pa.string()), ("error", pa.string()),
+    ("media", pa.string()), ("published", pa.date32()),
+    ("errors", pa.int64()), ("warnings", pa.int64()),      # findings by severity
+    ("not_assessed", pa.list_(pa.string())),                # rules skipped for this report
+])
+CELLS_SCHEMA = pa.schema([
+    ("report", pa.string()), ("key", pa.string()), ("table", pa.string()), ("row", pa.string()),
+    ("col", pa.string()), ("label", pa.string()), ("kind", pa.string()), ("raw", pa.string()),
+    ("value", pa.float64()),
+])
+FINDINGS_SCHEMA = pa.schema([
+    ("report", pa.string()), ("rule", pa.string()), ("severity", pa.string()), ("cells", pa.list_(pa.string())),
+    ("expected", pa.string()), ("observed", pa.string()), ("sentence", pa.string()), ("message", pa.string()),
+    ("title", pa.string()), ("where", pa.string()),
+])
+
+
+def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    # from_pandas semantics: NaN and pd.NA become Arrow nulls
+    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+
+
+def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame) -> Path:
+    """Write OUT/dataset/*.parquet. The new files are written beside the old ones and
+    swapped in, so a crash mid-write leaves the previous dataset readable."""
+    final = out / "dataset"
+    staging = out / f".dataset-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    pq.write_table(_table(reports, REPORTS_SCHEMA), staging / "reports.parquet")
+    pq.write_table(_table(cells, CELLS_SCHEMA), staging / "cells.parquet")
+    pq.write_table(_table(findings, FINDINGS_SCHEMA), staging / "findings.parquet")
+    old = out / f".dataset-old-{uuid.uuid4().hex[:8]}"
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final

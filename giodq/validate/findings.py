@@ -1,0 +1,112 @@
+"""GX validation results -> findings: one row per report, rule and place, with a Chinese message.
+
+Findings are read off the unexpected rows GX returns; nothing is re-validated here.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from giodq import cells as cm
+from giodq.validate.rules import SEVERITY_ZH, rule
+
+FINDING_COLUMNS = ["report", "rule", "severity", "cells", "expected", "observed", "sentence", "message",
+                   "title", "where"]
+
+
+def fmt_number(x) -> str:
+    """12.0 -> '12', 4068.208 -> '4068.208'."""
+    if x is None or x != x:
+        return ""
+    return str(int(x)) if float(x).is_integer() else f"{x:.6f}".rstrip("0").rstrip(".")
+
+
+def _finding(report, rule_id, severity, cells, expected, observed, where, sentence=None) -> dict:
+    r = rule(rule_id)
+    message = r.template.format(where=where, expected=expected, observed=observed, sentence=sentence or "")
+    return {"report": report, "rule": rule_id, "severity": severity, "cells": list(cells),
+            "expected": expected, "observed": observed, "sentence": sentence,
+            "message": f"【{SEVERITY_ZH[severity]}】{r.title}：{message}", "title": r.title, "where": where}
+
+
+def _balance_findings(cfg: dict, result: dict) -> list[dict]:
+    meta, cols, n_left = cfg["meta"], cfg["kwargs"]["column_list"], cfg["kwargs"]["n_left"]
+    out = []
+    for row in result.get("unexpected_index_list") or []:
+        observed = sum(float(row[c]) for c in cols[:n_left])
+        expected = sum(float(row[c]) for c in cols[n_left:])
+        out.append(_finding(row["report"], meta["rule_id"], meta["severity"], cols,
+                            fmt_number(expected), fmt_number(observed), meta["where"]))
+    return out
+
+
+def _value_type_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    expected = meta["where"].removesuffix("单元格")
+    return [_finding(row["report"], meta["rule_id"], meta["severity"], [row["key"]], expected,
+                     str(row.get("raw")), f"「{cm.label(row['key'])}」")
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _missing_cells_findings(cfg: dict, result: dict) -> list[dict]:
+    """Cells that could not be located, one finding per report and table."""
+    meta = cfg["meta"]
+    missing: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for row in result.get("unexpected_index_list") or []:
+        missing[(row["report"], row["key"].split(".")[0])].append(row["key"])
+    out = []
+    for (report, table), keys in sorted(missing.items()):
+        rows = list(dict.fromkeys(cm.all_cells()[k].row_label for k in keys))
+        shown = "、".join(f"「{r}」" for r in rows[:4]) + (f" 等 {len(rows)} 行" if len(rows) > 4 else "")
+        observed = f"未能读取 {len(keys)} 个单元格：{shown}"
+        out.append(_finding(report, meta["rule_id"], meta["severity"], keys, "每个规定单元格都能读取",
+                            observed, cm.TABLES[table]))
+    return out
+
+
+def _format_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    return [_finding(row["report"], meta["rule_id"], meta["severity"], [], "2019 年及以后的标准表格",
+                     "2019 年以前的报告格式，没有标准表格，表格规则未评估", meta["where"])
+            for row in result.get("unexpected_index_list") or []]
+
+
+_BY_TYPE = {
+    "expect_sums_to_balance": _balance_findings,
+    "expect_column_values_to_match_regex": _value_type_findings,
+    "expect_column_values_to_not_be_null": _missing_cells_findings,
+    "expect_column_values_to_be_in_set": _format_findings,
+}
+
+
+def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
+    """{suite: GX result JSON} -> the findings frame."""
+    rows: list[dict] = []
+    for suite_result in results.values():
+        for r in suite_result["results"]:
+            if r["success"]:
+                continue
+            cfg = r["expectation_config"]
+            rows.extend(_BY_TYPE[cfg["type"]](cfg, r["result"]))
+    df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
+    return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
+
+
+def not_assessed(reports: pd.DataFrame, results: dict[str, dict]) -> dict[str, list[str]]:
+    """Per report, the identity rules GX skipped for it because a cell it needs is missing."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for suite_result in results.values():
+        for r in suite_result["results"]:
+            cfg = r["expectation_config"]
+            if cfg["type"] != "expect_sums_to_balance":
+                continue
+            cols = cfg["kwargs"]["column_list"]
+            skipped = reports.loc[reports[cols].isna().any(axis=1), ["report", "format"]]
+            cond = cfg["kwargs"].get("row_condition")
+            if cond:  # only the reports the expectation applies to (2019 vs 2021 variants)
+                value = cond["parameter"]
+                skipped = skipped[(skipped["format"] == value) == (cond["operator"] == "==")]
+            for report in skipped["report"]:
+                out[report].add(cfg["meta"]["rule_id"])
+    return {k: sorted(v) for k, v in out.items()}

@@ -1,0 +1,145 @@
+"""The GX suites, generated from the rule catalogue and the cell model.
+
+``write_suites()`` writes ``expectations/<suite>.json`` in the GX 1.x shape
+(``giodq suites``); the files are committed so a reviewer reads a rule change
+as a diff, and a test fails when they drift from the code. ``load_suites()``
+reads them back for a run.
+
+Each expectation's ``meta`` carries ``rule_id``, ``severity``, ``where`` (the
+Chinese location) and ``cells`` (the canonical keys), so that a GX result maps
+straight back to a finding.
+
+Two batches are validated: ``reports`` (one row per report, one column per cell
+key, values) and ``cells`` (one row per report and cell, with the raw text).
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
+
+from giodq import cells as cm
+from giodq.extract.numbers import valid_cell_pattern
+from giodq.validate import expectations as custom  # registers ExpectSumsToBalance
+from giodq.validate.rules import ERROR, SEVERITY_ZH, rule
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+# Which batch each suite validates.
+SUITE_BATCH = {"t3": "reports", "t4": "reports", "cells": "cells", "reports": "reports"}
+_NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
+_GX_SEVERITY = {ERROR: "critical", "warning": "warning"}
+
+
+def _tag(expectation, suite: str, rule_id: str, where: str, cells: list[str], severity: str | None = None):
+    """Attach the rule, location and Chinese description that results and Data Docs show."""
+    r = rule(rule_id)
+    sev = severity or r.severity
+    expectation.meta = {"rule_id": rule_id, "severity": sev, "where": where, "cells": cells}
+    expectation.description = f"**{r.title}**（{r.id}，{SEVERITY_ZH[sev]}）{where}。规则：{r.description}"
+    expectation.severity = _GX_SEVERITY[sev]
+    expectation.id = str(uuid.uuid5(_NAMESPACE, f"{suite}/{rule_id}/{where}"))
+    return expectation
+
+
+def _balance(suite, rule_id, where, left, right, row_condition=None):
+    kwargs = {"column_list": left + right, "n_left": len(left)}
+    if row_condition is not None:
+        kwargs["row_condition"] = row_condition
+    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, left + right)
+
+
+def t3_expectations() -> list:
+    k = cm.key
+    out = []
+    for c in cm.T3_COLS:
+        out.append(_balance("t3", "t3.flow", f"表三「{c.label}」列",
+                            [k("t3", "new_received", c.key), k("t3", "carried_over", c.key)],
+                            [k("t3", "total_processed", c.key), k("t3", "carried_forward", c.key)]))
+    for fmt, cond in (("2021", Column("format") != "2019"), ("2019", Column("format") == "2019")):
+        rows = [r for r in cm.T3_RESULT_ROWS if not (fmt == "2019" and r in cm.T3_ROWS_ABSENT_2019)]
+        for c in cm.T3_COLS:
+            out.append(_balance("t3", "t3.results", f"表三「{c.label}」列（{fmt} 年格式，{len(rows)} 项）",
+                                [k("t3", "total_processed", c.key)], [k("t3", r, c.key) for r in rows], cond))
+    for r in cm.T3_ROWS:
+        out.append(_balance("t3", "t3.row_total", f"表三「{r.label}」行",
+                            [k("t3", r.key, "total")], [k("t3", r.key, col) for col in cm.T3_APPLICANT_COLS]))
+    return out
+
+
+def t4_expectations() -> list:
+    parts = [c.key for c in cm.T4_COLS if c.key != "total"]
+    return [_balance("t4", "t4.total", f"表四「{r.label}」", [cm.key("t4", r.key, "total")],
+                     [cm.key("t4", r.key, p) for p in parts]) for r in cm.T4_ROWS]
+
+
+def cells_expectations() -> list:
+    what = {"count": "非负整数", "amount": "非负数（万元）", "change": "整数（可为负）"}
+    out = [_tag(gxe.ExpectColumnValuesToMatchRegex(column="raw", regex=valid_cell_pattern(kind),
+                                                   row_condition=Column("kind") == kind),
+                "cells", "value.type", f"{what[kind]}单元格", [])
+           for kind in (cm.COUNT, cm.AMOUNT, cm.CHANGE)]
+    out.append(_tag(gxe.ExpectColumnValuesToNotBeNull(column="raw"), "cells", "form.tables", "规定单元格", []))
+    return out
+
+
+def reports_expectations() -> list:
+    # Reports on years before 2019 predate the tables: a warning, not an error.
+    return [_tag(gxe.ExpectColumnValuesToBeInSet(column="format", value_set=["2021", "2019", "unknown"]),
+                 "reports", "form.tables", "报告格式", [], severity="warning")]
+
+
+BUILDERS = {"t3": t3_expectations, "t4": t4_expectations, "cells": cells_expectations,
+            "reports": reports_expectations}
+
+
+def build_suite(name: str) -> dict:
+    """One suite as the JSON dict GX 1.x reads."""
+    return {
+        "name": name,
+        "id": str(uuid.uuid5(_NAMESPACE, f"suite/{name}")),
+        "expectations": [e.configuration.to_json_dict() | {"id": e.id} for e in BUILDERS[name]()],
+        "meta": {"great_expectations_version": gx.__version__, "batch": SUITE_BATCH[name]},
+        "notes": {"format": "markdown",
+                  "content": [f"由 `giodq suites` 根据 giodq/validate/rules.py 生成，请勿手工修改。"
+                              f" Generated from the rule catalogue; do not edit by hand. Batch: `{SUITE_BATCH[name]}`."]},
+    }
+
+
+def render_suite(name: str) -> str:
+    return json.dumps(build_suite(name), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def write_suites(directory: Path = SUITES_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in BUILDERS:
+        p = directory / f"{name}.json"
+        p.write_text(render_suite(name), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def stale_suites(directory: Path = SUITES_DIR) -> list[str]:
+    """Suite files that differ from what the catalogue generates (empty when in sync)."""
+    return [n for n in BUILDERS
+            if not (directory / f"{n}.json").exists()
+            or (directory / f"{n}.json").read_text(encoding="utf-8") != render_suite(n)]
+
+
+def load_suites(directory: Path = SUITES_DIR) -> dict[str, gx.ExpectationSuite]:
+    """The committed suite files -> GX suites. Fails loudly on any expectation GX rejects
+    (GX itself would only log it and drop the expectation)."""
+    out = {}
+    for name in BUILDERS:
+        data = json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
+        suite = gx.ExpectationSuite(name=data["name"], expectations=data["expectations"],
+                                    meta=data["meta"], notes=data.get("notes"), id=data["id"])
+        if len(suite.expectations) != len(data["expectations"]):
+            raise ValueError(f"expectations/{name}.json: GX rejected "
+                             f"{len(data['expectations']) - len(suite.expectations)} expectation(s)")
+        out[name] = suite
+    return out
