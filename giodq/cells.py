@@ -179,3 +179,14 @@ def label(cell_key: str) -> str:
     """The Chinese label of a key, e.g. 't3.granted.total' -> '三（一）予以公开 · 总计'."""
     c = all_cells().get(cell_key)
     return c.label if c else cell_key
+
+
+def line_label(table: str, axis: str, line: str) -> str:
+    """The label of a whole row or column of a table: ('t3', 'col', 'total') -> '总计'."""
+    if table == "t3":
+        items = T3_COLS if axis == "col" else T3_ROWS
+    elif table == "t4":
+        items = T4_COLS if axis == "col" else T4_ROWS
+    else:
+        items = tuple(r for r, _ in T2_2021 + T2_2019) if axis == "row" else ()
+    return next((i.label for i in items if i.key == line), line)

@@ -21,7 +21,7 @@ from giodq.ingest import open_source
 from giodq.publish.dataset import write_dataset
 from giodq.publish.docs import build_data_docs
 from giodq.validate import findings as fnd
-from giodq.validate.frames import cells_frame, reports_frame
+from giodq.validate.frames import validation_frames
 from giodq.validate.rules import ERROR, WARNING, not_assessed
 from giodq.validate.run import validate
 
@@ -61,11 +61,10 @@ class Validation:
 
 def validate_reports(reports: list[Extracted]) -> Validation:
     """All reports of a run -> GX results over one batch per suite, and the findings read off them."""
-    cells = cells_frame(reports)
-    wide = reports_frame(reports, cells)
-    results = validate({"reports": wide, "cells": cells})
-    return Validation(cells=cells, results=results, findings=fnd.results_to_findings(results),
-                      not_assessed=fnd.not_assessed(wide, results))
+    frames = validation_frames(reports)
+    results = validate(frames)
+    return Validation(cells=frames["cells"], results=results, findings=fnd.results_to_findings(results),
+                      not_assessed=fnd.not_assessed(frames, results))
 
 
 def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:

@@ -99,6 +99,7 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
     for row in rows:
         labels, tail = split_row(row)
         if not labels or not any(is_value_cell(c) for c in tail):
+            _malformed_row(row, table, row_defs, by_row, seen, read)
             continue
         canon = _match_row(labels[-1], row_defs) or _match_row("".join(labels), row_defs)
         if canon is None or canon.key in seen:
@@ -112,6 +113,22 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
         seen.add(canon.key)
         for col, raw in zip(cols, values):
             read.raw[cm.key(table, canon.key, col.key)] = raw
+
+
+def _malformed_row(row: Row, table: str, row_defs, by_row, seen: set[str], read: TableRead) -> None:
+    """A canonical label followed by exactly its number of filled cells, some not numbers
+    ("规章 | 3 | 无效 | 5"): keep what is written, so value.type can say what is wrong."""
+    for i, cell in enumerate(row):
+        canon = _match_row(cell, row_defs) if cell else None
+        if canon is None:
+            continue
+        rest, cols = _trim(row[i + 1:]), by_row[canon.key]
+        if canon.key not in seen and len(rest) == len(cols) and all(rest) \
+                and not any(_match_row(c, row_defs) for c in rest):
+            seen.add(canon.key)
+            for col, raw in zip(cols, rest):
+                read.raw[cm.key(table, canon.key, col.key)] = raw
+        return
 
 
 def _trim(cells: list[str]) -> list[str]:

@@ -43,7 +43,7 @@ class ExpectSumsToBalance(MulticolumnMapExpectation):
     """Expect, in every row, the sum of the first ``n_left`` columns of ``column_list``
     to equal the sum of the remaining columns."""
 
-    n_left: int = 1
+    n_left: int  # no default: GX drops default-valued kwargs from the suite files
     ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = "any_value_is_missing"
 
     map_metric: ClassVar[str] = "multicolumn_sums.balance"

@@ -22,7 +22,8 @@ def fmt_number(x) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.6f}".rstrip("0").rstrip(".")
 
 
-def _finding(report, rule_id, severity, cells, expected, observed, where, sentence=None) -> dict:
+def finding(report, rule_id, severity, cells, expected, observed, where, sentence=None) -> dict:
+    """One finding row, its message rendered from the rule's template."""
     r = rule(rule_id)
     message = r.template.format(where=where, expected=expected, observed=observed, sentence=sentence or "")
     return {"report": report, "rule": rule_id, "severity": severity, "cells": list(cells),
@@ -32,20 +33,23 @@ def _finding(report, rule_id, severity, cells, expected, observed, where, senten
 
 def _balance_findings(cfg: dict, result: dict) -> list[dict]:
     meta, cols, n_left = cfg["meta"], cfg["kwargs"]["column_list"], cfg["kwargs"]["n_left"]
+    table, line_axis = meta["cell"].split(".")[0], ("col" if meta["cell"].endswith("{line}") else "row")
     out = []
     for row in result.get("unexpected_index_list") or []:
+        line = row.get("col", row.get("row"))
         observed = sum(float(row[c]) for c in cols[:n_left])
         expected = sum(float(row[c]) for c in cols[n_left:])
-        out.append(_finding(row["report"], meta["rule_id"], meta["severity"], cols,
-                            fmt_number(expected), fmt_number(observed), meta["where"]))
+        where = meta["where"].format(label=cm.line_label(table, line_axis, line))
+        keys = [meta["cell"].format(column=c, line=line) for c in cols]
+        out.append(finding(row["report"], meta["rule_id"], meta["severity"], keys,
+                           fmt_number(expected), fmt_number(observed), where))
     return out
 
 
 def _value_type_findings(cfg: dict, result: dict) -> list[dict]:
     meta = cfg["meta"]
-    expected = meta["where"].removesuffix("单元格")
-    return [_finding(row["report"], meta["rule_id"], meta["severity"], [row["key"]], expected,
-                     str(row.get("raw")), f"「{cm.label(row['key'])}」")
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [row["key"]], meta["expected"],
+                    str(row.get("raw")), f"「{cm.label(row['key'])}」")
             for row in result.get("unexpected_index_list") or []]
 
 
@@ -60,15 +64,15 @@ def _missing_cells_findings(cfg: dict, result: dict) -> list[dict]:
         rows = list(dict.fromkeys(cm.all_cells()[k].row_label for k in keys))
         shown = "、".join(f"「{r}」" for r in rows[:4]) + (f" 等 {len(rows)} 行" if len(rows) > 4 else "")
         observed = f"未能读取 {len(keys)} 个单元格：{shown}"
-        out.append(_finding(report, meta["rule_id"], meta["severity"], keys, "每个规定单元格都能读取",
-                            observed, cm.TABLES[table]))
+        out.append(finding(report, meta["rule_id"], meta["severity"], keys, "每个规定单元格都能读取",
+                           observed, cm.TABLES[table]))
     return out
 
 
 def _format_findings(cfg: dict, result: dict) -> list[dict]:
     meta = cfg["meta"]
-    return [_finding(row["report"], meta["rule_id"], meta["severity"], [], "2019 年及以后的标准表格",
-                     "2019 年以前的报告格式，没有标准表格，表格规则未评估", meta["where"])
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], "2019 年及以后的标准表格",
+                    "2019 年以前的报告格式，没有标准表格，表格规则未评估", meta["where"])
             for row in result.get("unexpected_index_list") or []]
 
 
@@ -87,26 +91,34 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
         for r in suite_result["results"]:
             if r["success"]:
                 continue
+            if r.get("exception_info", {}).get("raised_exception"):
+                raise RuntimeError(f"GX could not evaluate {r['expectation_config']['type']}: "
+                                   f"{r['exception_info'].get('exception_message')}")
             cfg = r["expectation_config"]
             rows.extend(_BY_TYPE[cfg["type"]](cfg, r["result"]))
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
 
 
-def not_assessed(reports: pd.DataFrame, results: dict[str, dict]) -> dict[str, list[str]]:
-    """Per report, the identity rules GX skipped for it because a cell it needs is missing."""
+def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> dict[str, list[str]]:
+    """Per report, the identity rules GX skipped for it because a cell it needs is missing
+    (rows with a missing value are ignored by the expectation: not assessed, not passed)."""
+    from giodq.validate.suites import SUITE_BATCH
+
     out: dict[str, set[str]] = defaultdict(set)
-    for suite_result in results.values():
+    for suite, suite_result in results.items():
+        frame = frames[SUITE_BATCH[suite]]
         for r in suite_result["results"]:
             cfg = r["expectation_config"]
             if cfg["type"] != "expect_sums_to_balance":
                 continue
-            cols = cfg["kwargs"]["column_list"]
-            skipped = reports.loc[reports[cols].isna().any(axis=1), ["report", "format"]]
-            cond = cfg["kwargs"].get("row_condition")
-            if cond:  # only the reports the expectation applies to (2019 vs 2021 variants)
-                value = cond["parameter"]
-                skipped = skipped[(skipped["format"] == value) == (cond["operator"] == "==")]
-            for report in skipped["report"]:
+            skipped = frame[frame[cfg["kwargs"]["column_list"]].isna().any(axis=1)]
+            # reports with none of the table's lines at all (legacy reports, a table not found)
+            absent = frames["reports"][~frames["reports"]["report"].isin(frame["report"])]
+            skipped = pd.concat([skipped[["report", "format"]], absent[["report", "format"]]])
+            fmt = cfg["meta"].get("format")
+            if fmt:  # the 2019 and 2021 variants each apply to their own format only
+                skipped = skipped[(skipped["format"] == "2019") == (fmt == "2019")]
+            for report in skipped["report"].unique():
                 out[report].add(cfg["meta"]["rule_id"])
     return {k: sorted(v) for k, v in out.items()}

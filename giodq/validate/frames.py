@@ -1,13 +1,22 @@
-"""Extracted reports -> the two pandas frames GX validates and the dataset stores.
+"""Extracted reports -> the pandas frames GX validates (and the dataset stores).
 
-``cells_frame``: one row per report and canonical cell (report, key, table, row, col,
-label, kind, raw, value). ``reports_frame``: one row per readable report, one column
-per cell key holding its value, plus ``report``, ``format`` and ``year``. Built
-column-wise: a district has millions of cells.
+Each accounting identity is a row-wise sum over one axis of a table, so each
+table is also laid out along that axis, one row per report and line of the table:
+
+- ``cells``: one row per report and canonical cell (report, key, table, row, col,
+  label, kind, raw, value): the dataset's cells.parquet, and value.type/form.tables.
+- ``t3_columns``: one row per report and table-3 column, one column per table-3 row
+  (t3.flow, t3.results).
+- ``t3_rows``: one row per report and table-3 row, one column per applicant column
+  (t3.row_total).
+- ``t4_rows``: one row per report and table-4 row (t4.total).
+- ``reports``: one row per readable report: report, format, year.
+
+So one expectation checks a rule for every report and line at once. Frames are
+built column-wise: a district has millions of cells.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from giodq import cells as cm
@@ -15,6 +24,8 @@ from giodq.extract import Extracted
 from giodq.extract.numbers import parse_value
 
 CELL_COLUMNS = ["report", "key", "table", "row", "col", "label", "kind", "raw", "value"]
+# The column that names a line of the table in each frame, next to "report".
+LINE_COLUMN = {"t3_columns": "col", "t3_rows": "row", "t4_rows": "row", "cells": "key", "reports": None}
 
 
 def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
@@ -39,14 +50,35 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
     return df[CELL_COLUMNS]
 
 
-def reports_frame(reports: list[Extracted], cells: pd.DataFrame) -> pd.DataFrame:
-    """One row per readable report: its format and year, and one value column per cell key."""
+def reports_frame(reports: list[Extracted]) -> pd.DataFrame:
     ok = [r for r in reports if r.status == "ok"]
-    base = pd.DataFrame({"report": pd.Series([r.report for r in ok], dtype="string"),
+    return pd.DataFrame({"report": pd.Series([r.report for r in ok], dtype="string"),
                          "format": pd.Series([r.format for r in ok], dtype="string"),
                          "year": pd.Series([r.year for r in ok], dtype="Int64")})
-    wide = cells.pivot(index="report", columns="key", values="value") if len(cells) else pd.DataFrame()
-    wide = wide.reindex(columns=list(cm.all_cells()), fill_value=np.nan).astype("float64")
-    wide.columns = wide.columns.astype(str)
-    out = base.merge(wide, left_on="report", right_index=True, how="left")
-    return out.reset_index(drop=True)
+
+
+def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: str, columns: list[str]) -> pd.DataFrame:
+    """Cells of one table -> one row per report and `line` (row or col), one column per other axis key."""
+    other = "col" if line == "row" else "row"
+    part = cells[cells["table"] == table]
+    wide = part.pivot(index=["report", line], columns=other, values="value")
+    wide = wide.reindex(columns=columns).astype("float64").reset_index()
+    wide.columns.name = None
+    wide[line] = wide[line].astype("string")
+    return reports[["report", "format"]].merge(wide, on="report", how="inner")
+
+
+def validation_frames(reports: list[Extracted]) -> dict[str, pd.DataFrame]:
+    """All the frames of a run, by batch name."""
+    cells = cells_frame(reports)
+    rep = reports_frame(reports)
+    t3_rows = [r.key for r in cm.T3_ROWS]
+    t3_cols = [c.key for c in cm.T3_COLS]
+    t4_cols = [c.key for c in cm.T4_COLS]
+    return {
+        "cells": cells,
+        "reports": rep,
+        "t3_columns": _table_frame(cells, rep, "t3", "col", t3_rows),
+        "t3_rows": _table_frame(cells, rep, "t3", "row", t3_cols),
+        "t4_rows": _table_frame(cells, rep, "t4", "row", t4_cols),
+    }

@@ -6,11 +6,11 @@ as a diff, and a test fails when they drift from the code. ``load_suites()``
 reads them back for a run.
 
 Each expectation's ``meta`` carries ``rule_id``, ``severity``, ``where`` (the
-Chinese location) and ``cells`` (the canonical keys), so that a GX result maps
-straight back to a finding.
+Chinese location, with ``{label}`` for the table line a result row stands for)
+and, for identities, ``cell`` (``t3.{column}.{line}``: how a column of the frame
+and the row's line name a canonical key), so a GX result maps straight back to a finding.
 
-Two batches are validated: ``reports`` (one row per report, one column per cell
-key, values) and ``cells`` (one row per report and cell, with the raw text).
+Each suite validates one batch of frames.py (named alike), holding every report of the run.
 """
 from __future__ import annotations
 
@@ -28,72 +28,72 @@ from giodq.validate import expectations as custom  # registers ExpectSumsToBalan
 from giodq.validate.rules import ERROR, SEVERITY_ZH, rule
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
-# Which batch each suite validates.
-SUITE_BATCH = {"t3": "reports", "t4": "reports", "cells": "cells", "reports": "reports"}
+# Which batch (frames.py) each suite validates.
+SUITE_BATCH = {"t3_columns": "t3_columns", "t3_rows": "t3_rows", "t4_rows": "t4_rows",
+               "cells": "cells", "reports": "reports"}
 _NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
 _GX_SEVERITY = {ERROR: "critical", "warning": "warning"}
 
 
-def _tag(expectation, suite: str, rule_id: str, where: str, cells: list[str], severity: str | None = None):
-    """Attach the rule, location and Chinese description that results and Data Docs show."""
+def _tag(expectation, suite: str, rule_id: str, where: str, severity: str | None = None, **meta):
+    """Attach the rule, location and Chinese description that results and Data Docs show.
+    ``where`` may hold {label}: the label of the table line a result row stands for."""
     r = rule(rule_id)
     sev = severity or r.severity
-    expectation.meta = {"rule_id": rule_id, "severity": sev, "where": where, "cells": cells}
-    expectation.description = f"**{r.title}**（{r.id}，{SEVERITY_ZH[sev]}）{where}。规则：{r.description}"
+    expectation.meta = {"rule_id": rule_id, "severity": sev, "where": where, **meta}
+    shown = where.replace("「{label}」", "每一").replace("{label}", "每一")
+    expectation.description = f"**{r.title}**（{r.id}，{SEVERITY_ZH[sev]}）{shown}。规则：{r.description}"
     expectation.severity = _GX_SEVERITY[sev]
-    expectation.id = str(uuid.uuid5(_NAMESPACE, f"{suite}/{rule_id}/{where}"))
+    expectation.id = str(uuid.uuid5(_NAMESPACE, f"{suite}/{rule_id}/{where}/{meta}"))
     return expectation
 
 
-def _balance(suite, rule_id, where, left, right, row_condition=None):
+def _balance(suite, rule_id, where, cell, left, right, row_condition=None, **meta):
+    """left sum == right sum in every row; ``cell`` maps a column and the row's line to a cell key."""
     kwargs = {"column_list": left + right, "n_left": len(left)}
     if row_condition is not None:
         kwargs["row_condition"] = row_condition
-    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, left + right)
+    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, cell=cell, **meta)
 
 
-def t3_expectations() -> list:
-    k = cm.key
-    out = []
-    for c in cm.T3_COLS:
-        out.append(_balance("t3", "t3.flow", f"表三「{c.label}」列",
-                            [k("t3", "new_received", c.key), k("t3", "carried_over", c.key)],
-                            [k("t3", "total_processed", c.key), k("t3", "carried_forward", c.key)]))
+def t3_columns_expectations() -> list:
+    out = [_balance("t3_columns", "t3.flow", "表三「{label}」列", "t3.{column}.{line}",
+                    ["new_received", "carried_over"], ["total_processed", "carried_forward"])]
     for fmt, cond in (("2021", Column("format") != "2019"), ("2019", Column("format") == "2019")):
         rows = [r for r in cm.T3_RESULT_ROWS if not (fmt == "2019" and r in cm.T3_ROWS_ABSENT_2019)]
-        for c in cm.T3_COLS:
-            out.append(_balance("t3", "t3.results", f"表三「{c.label}」列（{fmt} 年格式，{len(rows)} 项）",
-                                [k("t3", "total_processed", c.key)], [k("t3", r, c.key) for r in rows], cond))
-    for r in cm.T3_ROWS:
-        out.append(_balance("t3", "t3.row_total", f"表三「{r.label}」行",
-                            [k("t3", r.key, "total")], [k("t3", r.key, col) for col in cm.T3_APPLICANT_COLS]))
+        out.append(_balance("t3_columns", "t3.results", f"表三「{{label}}」列（{fmt} 年格式，{len(rows)} 项办理结果）",
+                            "t3.{column}.{line}", ["total_processed"], rows, cond, format=fmt))
     return out
 
 
-def t4_expectations() -> list:
+def t3_rows_expectations() -> list:
+    return [_balance("t3_rows", "t3.row_total", "表三「{label}」行", "t3.{line}.{column}",
+                     ["total"], list(cm.T3_APPLICANT_COLS))]
+
+
+def t4_rows_expectations() -> list:
     parts = [c.key for c in cm.T4_COLS if c.key != "total"]
-    return [_balance("t4", "t4.total", f"表四「{r.label}」", [cm.key("t4", r.key, "total")],
-                     [cm.key("t4", r.key, p) for p in parts]) for r in cm.T4_ROWS]
+    return [_balance("t4_rows", "t4.total", "表四「{label}」", "t4.{line}.{column}", ["total"], parts)]
 
 
 def cells_expectations() -> list:
     what = {"count": "非负整数", "amount": "非负数（万元）", "change": "整数（可为负）"}
     out = [_tag(gxe.ExpectColumnValuesToMatchRegex(column="raw", regex=valid_cell_pattern(kind),
                                                    row_condition=Column("kind") == kind),
-                "cells", "value.type", f"{what[kind]}单元格", [])
+                "cells", "value.type", f"{what[kind]}单元格", expected=what[kind])
            for kind in (cm.COUNT, cm.AMOUNT, cm.CHANGE)]
-    out.append(_tag(gxe.ExpectColumnValuesToNotBeNull(column="raw"), "cells", "form.tables", "规定单元格", []))
+    out.append(_tag(gxe.ExpectColumnValuesToNotBeNull(column="raw"), "cells", "form.tables", "规定单元格"))
     return out
 
 
 def reports_expectations() -> list:
     # Reports on years before 2019 predate the tables: a warning, not an error.
     return [_tag(gxe.ExpectColumnValuesToBeInSet(column="format", value_set=["2021", "2019", "unknown"]),
-                 "reports", "form.tables", "报告格式", [], severity="warning")]
+                 "reports", "form.tables", "报告格式", severity="warning")]
 
 
-BUILDERS = {"t3": t3_expectations, "t4": t4_expectations, "cells": cells_expectations,
-            "reports": reports_expectations}
+BUILDERS = {"t3_columns": t3_columns_expectations, "t3_rows": t3_rows_expectations,
+            "t4_rows": t4_rows_expectations, "cells": cells_expectations, "reports": reports_expectations}
 
 
 def build_suite(name: str) -> dict:

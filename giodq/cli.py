@@ -1,0 +1,63 @@
+"""giodq command line: ``giodq run SOURCE --out OUT`` and ``giodq suites``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from giodq.settings import apply_prefect_defaults
+
+
+def _summary(record: dict) -> str:
+    lines = [
+        f"读取报告 reports read: {record['inputs']}  (ok {record['ok']}, failed {len(record['failed'])})",
+    ]
+    for f in record["failed"]:
+        lines.append(f"  失败 failed: {f['report']}: {f['error']}")
+    by_rule = record["findings"]["by_rule"]
+    lines.append(f"发现问题 findings: {record['findings']['total']}"
+                 + "".join(f"\n  {rule}: {n}" for rule, n in sorted(by_rule.items())))
+    if record.get("rules_not_assessed"):
+        lines.append("未评估的规则 rules not assessed: " + ", ".join(r["rule"] for r in record["rules_not_assessed"]))
+    lines.append(f"数据集 dataset: {Path(record['out']) / 'dataset'}")
+    lines.append(f"审阅页面 Data Docs: {record['data_docs']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="giodq", description="Check 政府信息公开工作年度报告 files.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="check every report under SOURCE, write dataset and Data Docs to OUT")
+    run.add_argument("source", help="a folder of report files")
+    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--batch-size", type=int, default=None, help="reports per extraction task")
+    suites = sub.add_parser("suites", help="regenerate expectations/*.json from the rule catalogue")
+    suites.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
+    args = ap.parse_args(argv)
+
+    if args.command == "suites":
+        from giodq.validate.suites import stale_suites, write_suites
+        if args.check:
+            stale = stale_suites()
+            print("suites up to date" if not stale else f"stale suites: {', '.join(stale)} (run `giodq suites`)")
+            return 1 if stale else 0
+        for p in write_suites():
+            print(f"wrote {p}")
+        return 0
+
+    from giodq.ingest import open_source
+    try:
+        open_source(args.source)
+    except ValueError as e:
+        print(f"giodq: {e}", file=sys.stderr)
+        return 2
+    apply_prefect_defaults()
+    from flows.district_run import district_run
+
+    record = district_run(source=args.source, out=args.out, batch_size=args.batch_size)
+    print(_summary(record))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Run settings, from GIODQ_* environment variables; the only place that reads the environment."""
+from __future__ import annotations
+
+import os
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GIODQ_")
+
+    # Reports per extraction task: a Prefect task run costs ~13 ms, so one per report
+    # would cost more than extracting it.
+    batch_size: int = 200
+    # Prefect's ephemeral server takes 17-26 s to start on 2 cores; its default timeout is 20 s.
+    prefect_startup_timeout_s: int = 120
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def apply_prefect_defaults(s: Settings | None = None) -> None:
+    """Defaults for running flows with no Prefect server configured (set before importing prefect);
+    anything the user set explicitly wins."""
+    s = s or settings()
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(s.prefect_startup_timeout_s))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")   # no internet here
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
