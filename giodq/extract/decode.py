@@ -50,11 +50,11 @@ def sniff(data: bytes) -> str:
 
 def decode(data: bytes, kind: str = "text") -> str:
     """Bytes of a text or HTML file -> str, trying the declared charset, then UTF-8, GB18030, Big5."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
     candidates = list(_ENCODINGS)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates.insert(0, "utf-16")
+    elif data.startswith(b"\xef\xbb\xbf"):
+        candidates.insert(0, "utf-8-sig")
     if kind == "html":
         m = _META_CHARSET.search(data[:4096])
         if m:

@@ -1,0 +1,63 @@
+"""`giodq run` end to end: the Prefect flow with its embedded defaults, on samples/."""
+import json
+import os
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import ROOT
+
+
+def _giodq(*args, home):
+    env = os.environ | {"PREFECT_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "giodq.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=400)
+
+
+@pytest.fixture(scope="module")
+def run_samples(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    proc = _giodq("run", "samples", "--out", str(out), home=tmp_path_factory.mktemp("prefect"))
+    return proc, out
+
+
+def test_run_exits_0_and_prints_a_summary(run_samples):
+    proc, out = run_samples
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "reports read: 5" in proc.stdout
+    assert "form.tables: 1" in proc.stdout
+    assert str(out / "data_docs" / "index.html") in proc.stdout
+
+
+def test_run_writes_the_output_contract(run_samples, seeds_expected):
+    _, out = run_samples
+    reports = pq.read_table(out / "dataset" / "reports.parquet").to_pandas().set_index("report")
+    for name, want in seeds_expected.items():
+        assert reports.loc[name, "format"] == want["format"]
+        assert reports.loc[name, "status"] == "ok"
+    cells = pq.read_table(out / "dataset" / "cells.parquet").to_pandas()
+    assert {"report", "key", "table", "row", "col", "label", "raw", "value"} <= set(cells.columns)
+    got = cells.set_index(["report", "key"])["value"]
+    for name, want in seeds_expected.items():
+        for key, value in want.get("cells", {}).items():
+            assert got[(name, key)] == value
+    findings = pq.read_table(out / "dataset" / "findings.parquet").to_pandas()
+    assert list(findings["rule"]) == ["form.tables"]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["inputs"] == 5 and record["failed"] == []
+
+
+def test_data_docs_carry_the_chinese_rule_titles(run_samples):
+    _, out = run_samples
+    pages = list((out / "data_docs").rglob("*.html"))
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert (out / "data_docs" / "index.html").exists()
+    for title in ("申请数量勾稽关系", "办理结果合计", "申请人合计", "复议诉讼合计", "表格完整"):
+        assert title in text
+
+
+def test_missing_source_is_a_clear_error(tmp_path):
+    proc = _giodq("run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"), home=tmp_path)
+    assert proc.returncode == 2 and "source folder not found" in proc.stderr

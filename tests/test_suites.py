@@ -1,0 +1,34 @@
+"""The suites in expectations/ are generated from the rule catalogue and reviewed as files."""
+import json
+
+from giodq.validate import rules
+from giodq.validate.suites import SUITES_DIR, load_suites, stale_suites
+
+
+def test_committed_suites_match_the_catalogue():
+    assert stale_suites() == [], "run `uv run giodq suites` and commit expectations/"
+
+
+def test_every_assessed_rule_has_an_expectation_with_its_id_and_chinese_description():
+    loaded = load_suites()
+    ids = {e.meta["rule_id"] for s in loaded.values() for e in s.expectations}
+    assert ids == {r.id for r in rules.assessed()}
+    for s in loaded.values():
+        for e in s.expectations:
+            r = rules.rule(e.meta["rule_id"])
+            assert r.title in e.description and e.meta["severity"] in ("error", "warning")
+
+
+def test_suite_files_are_gx_1x_shaped():
+    for path in SUITES_DIR.glob("*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert {"name", "id", "expectations", "meta", "notes"} <= set(data)
+        assert all({"type", "kwargs", "meta", "id"} <= set(e) for e in data["expectations"])
+        assert "expectation_suite_name" not in data
+
+
+def test_catalogue_covers_every_rule_of_the_spec():
+    spec_ids = {"t3.flow", "t3.results", "t3.row_total", "t4.total", "value.type", "cross_year.carry",
+                "cross_year.in_force", "zero.markers", "narrative.none", "narrative.count", "form.tables",
+                "form.year", "form.placeholder", "narrative.percent", "form.deadline"}
+    assert {r.id for r in rules.RULES} == spec_ids
