@@ -44,6 +44,7 @@ def publish(out: str, reports, validation, record: dict) -> dict:
 def district_run(source: str, out: str, batch_size: int | None = None) -> dict:
     """Check every report under SOURCE and publish the dataset and Data Docs to OUT."""
     started = datetime.now(timezone.utc)
+    out = str(Path(out).resolve())
     Path(out).mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     keys = list_inputs(source)

@@ -120,7 +120,7 @@ def publish(out: Path, reports: list[Extracted], validation: Validation, record:
 
 def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
     """The whole pipeline without Prefect (tests, benchmarks). Returns the run record."""
-    out = Path(out)
+    out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()

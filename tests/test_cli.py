@@ -10,17 +10,19 @@ import pytest
 from conftest import ROOT
 
 
-def _giodq(*args, home):
-    env = os.environ | {"PREFECT_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "giodq.cli", *args], cwd=ROOT, env=env,
+def _giodq(*args, home, cwd=ROOT):
+    env = os.environ | {"PREFECT_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "giodq.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=400)
 
 
 @pytest.fixture(scope="module")
 def run_samples(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    proc = _giodq("run", "samples", "--out", str(out), home=tmp_path_factory.mktemp("prefect"))
-    return proc, out
+    # relative paths, as the README's command gives them
+    work = tmp_path_factory.mktemp("work")
+    (work / "samples").symlink_to(ROOT / "samples")
+    proc = _giodq("run", "samples", "--out", "out", home=tmp_path_factory.mktemp("prefect"), cwd=work)
+    return proc, work / "out"
 
 
 def test_run_exits_0_and_prints_a_summary(run_samples):

@@ -19,6 +19,7 @@ def build_data_docs(results: dict[str, dict], out_dir: Path) -> Path:
     """{suite: GX result JSON} -> the GX Data Docs site at out_dir; returns its index.html.
     Results are passed as JSON so that this stage needs nothing from the validate stage's
     GX context (and can rebuild the docs of a stored run)."""
+    out_dir = out_dir.resolve()  # GX's filesystem store takes absolute paths only
     out_dir.mkdir(parents=True, exist_ok=True)
     context = ephemeral_context()
     context.add_data_docs_site(site_name=SITE, site_config={

@@ -35,25 +35,27 @@ _NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
 _GX_SEVERITY = {ERROR: "critical", "warning": "warning"}
 
 
-def _tag(expectation, suite: str, rule_id: str, where: str, severity: str | None = None, **meta):
+def _tag(expectation, suite: str, rule_id: str, where: str, severity: str | None = None, scope: str = "",
+         **meta):
     """Attach the rule, location and Chinese description that results and Data Docs show.
-    ``where`` may hold {label}: the label of the table line a result row stands for."""
+    ``where`` may hold {label}: the label of the table line a result row stands for;
+    ``scope`` says which part of the rule this expectation covers, when it covers a part."""
     r = rule(rule_id)
     sev = severity or r.severity
     expectation.meta = {"rule_id": rule_id, "severity": sev, "where": where, **meta}
-    shown = where.replace("「{label}」", "每一").replace("{label}", "每一")
-    expectation.description = f"**{r.title}**（{r.id}，{SEVERITY_ZH[sev]}）{shown}。规则：{r.description}"
+    # plain text: GX renders descriptions as text, not markdown
+    expectation.description = f"{r.title}（{r.id}，{SEVERITY_ZH[sev]}）{scope}：{r.description}"
     expectation.severity = _GX_SEVERITY[sev]
     expectation.id = str(uuid.uuid5(_NAMESPACE, f"{suite}/{rule_id}/{where}/{meta}"))
     return expectation
 
 
-def _balance(suite, rule_id, where, cell, left, right, row_condition=None, **meta):
+def _balance(suite, rule_id, where, cell, left, right, row_condition=None, scope="", **meta):
     """left sum == right sum in every row; ``cell`` maps a column and the row's line to a cell key."""
     kwargs = {"column_list": left + right, "n_left": len(left)}
     if row_condition is not None:
         kwargs["row_condition"] = row_condition
-    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, cell=cell, **meta)
+    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, scope=scope, cell=cell, **meta)
 
 
 def t3_columns_expectations() -> list:
@@ -62,7 +64,8 @@ def t3_columns_expectations() -> list:
     for fmt, cond in (("2021", Column("format") != "2019"), ("2019", Column("format") == "2019")):
         rows = [r for r in cm.T3_RESULT_ROWS if not (fmt == "2019" and r in cm.T3_ROWS_ABSENT_2019)]
         out.append(_balance("t3_columns", "t3.results", f"表三「{{label}}」列（{fmt} 年格式，{len(rows)} 项办理结果）",
-                            "t3.{column}.{line}", ["total_processed"], rows, cond, format=fmt))
+                            "t3.{column}.{line}", ["total_processed"], rows, cond,
+                            scope=f"【{fmt} 年格式报告】", format=fmt))
     return out
 
 
@@ -80,16 +83,17 @@ def cells_expectations() -> list:
     what = {"count": "非负整数", "amount": "非负数（万元）", "change": "整数（可为负）"}
     out = [_tag(gxe.ExpectColumnValuesToMatchRegex(column="raw", regex=valid_cell_pattern(kind),
                                                    row_condition=Column("kind") == kind),
-                "cells", "value.type", f"{what[kind]}单元格", expected=what[kind])
+                "cells", "value.type", f"{what[kind]}单元格", scope=f"【{what[kind]}单元格】", expected=what[kind])
            for kind in (cm.COUNT, cm.AMOUNT, cm.CHANGE)]
-    out.append(_tag(gxe.ExpectColumnValuesToNotBeNull(column="raw"), "cells", "form.tables", "规定单元格"))
+    out.append(_tag(gxe.ExpectColumnValuesToNotBeNull(column="raw"), "cells", "form.tables", "规定单元格",
+                    scope="【每个规定单元格都能读取】"))
     return out
 
 
 def reports_expectations() -> list:
     # Reports on years before 2019 predate the tables: a warning, not an error.
     return [_tag(gxe.ExpectColumnValuesToBeInSet(column="format", value_set=["2021", "2019", "unknown"]),
-                 "reports", "form.tables", "报告格式", severity="warning")]
+                 "reports", "form.tables", "报告格式", severity="warning", scope="【2019 年以前格式的报告】")]
 
 
 BUILDERS = {"t3_columns": t3_columns_expectations, "t3_rows": t3_rows_expectations,
