@@ -19,6 +19,13 @@ def test_every_assessed_rule_has_an_expectation_with_its_id_and_chinese_descript
             assert r.title in e.description and e.meta["severity"] in ("error", "warning")
 
 
+def test_each_rule_names_the_suites_that_encode_it():
+    loaded = load_suites()
+    for r in rules.assessed():
+        for name in r.suites:
+            assert any(e.meta["rule_id"] == r.id for e in loaded[name].expectations), (r.id, name)
+
+
 def test_suite_files_are_gx_1x_shaped():
     for path in SUITES_DIR.glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -30,6 +30,8 @@ class Extracted:
     year: int | None = None
     format: str = "unknown"
     published: date | None = None
+    title_year: int | None = None     # the year the title names (form.year)
+    period_year: int | None = None    # the year of the statistics period (form.year)
     raw: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)   # the prose, for the narrative rules
@@ -74,6 +76,7 @@ def extract_report(report: str, data: bytes) -> Extracted:
         report=report, sha256=sha, media=media,
         body=meta.find_body(rows, title), year=year, format=fmt,
         published=meta.find_published(rows),
+        title_year=meta.title_year(rows, title), period_year=meta.period_year(rows),
         raw=read.raw, problems=read.problems,
         lines=[r[0] for r in rows if len(r) == 1],
     )

@@ -55,17 +55,27 @@ def find_body(rows: list[Row], title: str | None = None) -> str | None:
     return None
 
 
-def find_year(rows: list[Row], title: str | None = None) -> int | None:
-    """The year reported on: from the title, else from the statistics period."""
+def title_year(rows: list[Row], title: str | None = None) -> int | None:
+    """The year the report's title names."""
     for line in ([title] if title else []) + _lines(rows, 60):
         m = _TITLE_YEAR.search(re.sub(r"\s+", "", line))
         if m:
             return int(m.group(1))
-    text = re.sub(r"\s+", "", "".join(_lines(rows, 80)))
-    m = _PERIOD.search(text)
-    if m:
-        return int(m.group(1))
-    m = _BODY_BEFORE_YEAR.search(text)
+    return None
+
+
+def period_year(rows: list[Row]) -> int | None:
+    """The year of the statistics period (统计期限为2023年1月1日至…)."""
+    m = _PERIOD.search(re.sub(r"\s+", "", "".join(_lines(rows, 80))))
+    return int(m.group(1)) if m else None
+
+
+def find_year(rows: list[Row], title: str | None = None) -> int | None:
+    """The year reported on: from the title, else the statistics period, else the first paragraph."""
+    year = title_year(rows, title) or period_year(rows)
+    if year:
+        return year
+    m = _BODY_BEFORE_YEAR.search(re.sub(r"\s+", "", "".join(_lines(rows, 80))))
     return int(m.group(2)) if m else None
 
 

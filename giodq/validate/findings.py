@@ -76,11 +76,41 @@ def _format_findings(cfg: dict, result: dict) -> list[dict]:
             for row in result.get("unexpected_index_list") or []]
 
 
-_BY_TYPE = {
-    "expect_sums_to_balance": _balance_findings,
-    "expect_column_values_to_match_regex": _value_type_findings,
-    "expect_column_values_to_not_be_null": _missing_cells_findings,
-    "expect_column_values_to_be_in_set": _format_findings,
+def _pair_findings(cfg: dict, result: dict) -> list[dict]:
+    """Two report-level facts that disagree (form.year, form.deadline)."""
+    meta = cfg["meta"]
+    show = lambda v: str(v)[:10] if v is not None else ""  # years, or dates without their time
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], show(row[meta["expected"]]),
+                    show(row[meta["observed"]]), meta["where"])
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _zero_mix_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    out = []
+    for row in result.get("unexpected_index_list") or []:
+        table = cm.TABLES[row["table"]]
+        out.append(finding(row["report"], meta["rule_id"], meta["severity"], [], "同一表格统一用 0 表示无",
+                           f"{table}中 {row['marker_cells']} 个单元格用空白或“/”“—”等符号表示无，其余用 0",
+                           table))
+    return out
+
+
+def _total_blank_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [row["key"]], "填写总计",
+                    "总计空白，但分项有数", f"「{cm.label(row['key'])}」")
+            for row in result.get("unexpected_index_list") or []]
+
+
+_HANDLERS = {
+    "balance": _balance_findings,
+    "value_type": _value_type_findings,
+    "missing_cells": _missing_cells_findings,
+    "legacy_format": _format_findings,
+    "pair": _pair_findings,
+    "zero_mix": _zero_mix_findings,
+    "total_blank": _total_blank_findings,
 }
 
 
@@ -95,7 +125,7 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
                 raise RuntimeError(f"GX could not evaluate {r['expectation_config']['type']}: "
                                    f"{r['exception_info'].get('exception_message')}")
             cfg = r["expectation_config"]
-            rows.extend(_BY_TYPE[cfg["type"]](cfg, r["result"]))
+            rows.extend(_HANDLERS[cfg["meta"]["finding"]](cfg, r["result"]))
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
 
@@ -110,7 +140,7 @@ def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> d
         frame = frames[SUITE_BATCH[suite]]
         for r in suite_result["results"]:
             cfg = r["expectation_config"]
-            if cfg["type"] != "expect_sums_to_balance":
+            if cfg["meta"]["finding"] != "balance":
                 continue
             skipped = frame[frame[cfg["kwargs"]["column_list"]].isna().any(axis=1)]
             # reports with none of the table's lines at all (legacy reports, a table not found)

@@ -10,22 +10,26 @@ table is also laid out along that axis, one row per report and line of the table
 - ``t3_rows``: one row per report and table-3 row, one column per applicant column
   (t3.row_total).
 - ``t4_rows``: one row per report and table-4 row (t4.total).
-- ``reports``: one row per readable report: report, format, year.
+- ``reports``: one row per readable report: format, years, publication date (form.*).
+- ``tables``, ``totals``: how each table and each total writes "none" (zero.markers).
 
 So one expectation checks a rule for every report and line at once. Frames are
 built column-wise: a district has millions of cells.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from giodq import cells as cm
 from giodq.extract import Extracted
-from giodq.extract.numbers import parse_value
+from giodq.extract.numbers import ZERO_MARKERS, parse_value
 
 CELL_COLUMNS = ["report", "key", "table", "row", "col", "label", "kind", "raw", "value"]
 # The column that names a line of the table in each frame, next to "report".
-LINE_COLUMN = {"t3_columns": "col", "t3_rows": "row", "t4_rows": "row", "cells": "key", "reports": None}
+LINE_COLUMN = {"t3_columns": "col", "t3_rows": "row", "t4_rows": "row", "cells": "key", "reports": None,
+               "tables": "table", "totals": "key"}
 
 
 def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
@@ -51,10 +55,64 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
 
 
 def reports_frame(reports: list[Extracted]) -> pd.DataFrame:
+    """One row per readable report: format, year, the years title and period give (form.year),
+    publication date and deadline, 31 January of the next year (form.deadline)."""
     ok = [r for r in reports if r.status == "ok"]
-    return pd.DataFrame({"report": pd.Series([r.report for r in ok], dtype="string"),
-                         "format": pd.Series([r.format for r in ok], dtype="string"),
-                         "year": pd.Series([r.year for r in ok], dtype="Int64")})
+    return pd.DataFrame({
+        "report": pd.Series([r.report for r in ok], dtype="string"),
+        "format": pd.Series([r.format for r in ok], dtype="string"),
+        "year": pd.Series([r.year for r in ok], dtype="Int64"),
+        "title_year": pd.Series([r.title_year for r in ok], dtype="Int64"),
+        "period_year": pd.Series([r.period_year for r in ok], dtype="Int64"),
+        "published": pd.to_datetime(pd.Series([r.published for r in ok], dtype="object")),
+        "deadline": pd.to_datetime(pd.Series([date(r.year + 1, 1, 31) if r.year else None for r in ok],
+                                             dtype="object")),
+    })
+
+
+def tables_frame(cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per report and table: how many cells say "none" with a marker (blank, /, —, 无 …)
+    and how many with an explicit 0 (zero.markers: a table should not mix the two)."""
+    raw = cells["raw"].str.strip()
+    marker = raw.isin([m for m in ZERO_MARKERS if m != "0"])
+    zero = (cells["value"] == 0) & ~marker
+    df = pd.DataFrame({"report": cells["report"], "table": cells["table"],
+                       "marker_cells": marker.fillna(False).astype("int64"),
+                       "zero_cells": zero.fillna(False).astype("int64")})
+    return df.groupby(["report", "table"], as_index=False, sort=False).sum()
+
+
+def _total_lines() -> list[tuple[str, str, str, list[str]]]:
+    """(table, line, total key, part keys) for every total of tables 3 and 4."""
+    k = cm.key
+    out = [("t3", r.key, k("t3", r.key, "total"), [k("t3", r.key, c) for c in cm.T3_APPLICANT_COLS])
+           for r in cm.T3_ROWS]
+    out += [("t3", c.key, k("t3", "total_processed", c.key), [k("t3", r, c.key) for r in cm.T3_RESULT_ROWS])
+            for c in cm.T3_COLS]
+    parts = [c.key for c in cm.T4_COLS if c.key != "total"]
+    out += [("t4", r.key, k("t4", r.key, "total"), [k("t4", r.key, p) for p in parts]) for r in cm.T4_ROWS]
+    return out
+
+
+def totals_frame(cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per report and total cell: is the total written blank, and how many of its parts
+    carry a number (zero.markers: a blank total beside parts with numbers)."""
+    by_key = cells.set_index(["key", "report"])
+    raw_blank = (by_key["raw"].str.strip() == "").fillna(False)
+    positive = (by_key["value"] > 0).fillna(False)
+    frames = []
+    for table, line, total, parts in _total_lines():
+        if total not in by_key.index.get_level_values(0):
+            continue
+        blank = raw_blank.xs(total, level="key")
+        present = [p for p in parts if p in by_key.index.get_level_values(0)]
+        counted = sum((positive.xs(p, level="key").reindex(blank.index, fill_value=False).astype("int64")
+                       for p in present), pd.Series(0, index=blank.index, dtype="int64"))
+        frames.append(pd.DataFrame({"report": blank.index.astype("string"), "key": total,
+                                    "total_blank": blank.astype("int64").to_numpy(),
+                                    "parts_with_numbers": counted.to_numpy()}))
+    cols = ["report", "key", "total_blank", "parts_with_numbers"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
 
 
 def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: str, columns: list[str]) -> pd.DataFrame:
@@ -81,4 +139,6 @@ def validation_frames(reports: list[Extracted]) -> dict[str, pd.DataFrame]:
         "t3_columns": _table_frame(cells, rep, "t3", "col", t3_rows),
         "t3_rows": _table_frame(cells, rep, "t3", "row", t3_cols),
         "t4_rows": _table_frame(cells, rep, "t4", "row", t4_cols),
+        "tables": tables_frame(cells),
+        "totals": totals_frame(cells),
     }

@@ -2,7 +2,7 @@
 
 The GX suites in ``expectations/`` are generated from it (suites.py), findings
 take their severity, Chinese title and message from it (findings.py), and the
-README's rule list is rendered from it. A rule whose ``suite`` is None is not
+README's rule list is rendered from it. A rule with no ``suites`` is not
 evaluated yet: runs list it as not assessed, never as passed.
 """
 from __future__ import annotations
@@ -21,70 +21,70 @@ class Rule:
     description: str        # 中文: what the rule checks
     template: str           # 中文 message; placeholders filled from the finding
     tags: tuple[str, ...]
-    suite: str | None       # the expectations/<suite>.json that encodes it; None: not assessed yet
+    suites: tuple[str, ...]  # the expectations/<suite>.json files that encode it; empty: not assessed yet
 
 
 RULES: tuple[Rule, ...] = (
     Rule("t3.flow", ERROR, "申请数量勾稽关系",
          "表三每一列：第一项（本年新收）加第二项（上年结转）之和，等于第三项（办理结果总计）加第四项（结转下年度继续办理）之和。",
          "{where}：本年新收与上年结转之和为 {observed}，办理结果总计与结转下年度之和为 {expected}，两者应相等。",
-         ("#t3", "#identity"), "t3"),
+         ("#t3", "#identity"), ("t3_columns",)),
     Rule("t3.results", ERROR, "办理结果合计",
          "表三每一列：（七）总计等于（一）至（六）各项办理结果之和（2021 年格式 21 项，2019 年格式 19 项）。",
          "{where}：（七）总计填写为 {observed}，但各项办理结果之和为 {expected}。",
-         ("#t3", "#identity"), "t3"),
+         ("#t3", "#identity"), ("t3_columns",)),
     Rule("t3.row_total", ERROR, "申请人合计",
          "表三每一行：总计等于自然人与五类法人或其他组织之和。",
          "{where}：总计填写为 {observed}，但自然人与法人或其他组织之和为 {expected}。",
-         ("#t3", "#identity"), "t3"),
+         ("#t3", "#identity"), ("t3_rows",)),
     Rule("t4.total", ERROR, "复议诉讼合计",
          "表四每一类：总计等于结果维持、结果纠正、其他结果、尚未审结之和。",
          "{where}：总计填写为 {observed}，但结果维持、结果纠正、其他结果、尚未审结之和为 {expected}。",
-         ("#t4", "#identity"), "t4"),
+         ("#t4", "#identity"), ("t4_rows",)),
     Rule("value.type", ERROR, "数值格式",
          "每个计数单元格是非负整数，收费金额是非负数；空白、“/”、“—”、“-”、“无”、“0”表示零。",
          "{where}：填写为「{observed}」，应为{expected}。",
-         ("#cells",), "cells"),
+         ("#cells",), ("cells",)),
     Rule("form.tables", ERROR, "表格完整",
          "三张标准表格齐全，每个规定的行和单元格都能读取；2019 年以前的报告没有标准表格，只作提示。",
          "{where}：{observed}。",
-         ("#form",), "cells"),
+         ("#form",), ("cells", "reports")),
     Rule("cross_year.carry", ERROR, "跨年度结转一致",
          "同一机关相邻两年：本年“上年结转”各列等于上年“结转下年度继续办理”各列。",
          "{where}：本年上年结转为 {observed}，上年报告结转下年度为 {expected}。",
-         ("#cross_year",), None),
+         ("#cross_year",), ()),
     Rule("cross_year.in_force", WARNING, "现行有效件数衔接",
          "同一机关相邻两年：上年现行有效件数加本年制发件数减本年废止件数，等于本年现行有效件数（文件也会自然失效，故只作提示）。",
          "{where}：本年现行有效件数为 {observed}，按上年推算应为 {expected}。",
-         ("#cross_year",), None),
+         ("#cross_year",), ()),
     Rule("zero.markers", WARNING, "零值写法一致",
          "表示“无”的写法要一致：同一表格混用空白与 0，或分项有数而总计空白，均提示。",
          "{where}：{observed}。",
-         ("#zero",), None),
+         ("#zero",), ("tables", "totals")),
     Rule("narrative.none", ERROR, "正文称“无”与表格不符",
          "正文称未收到申请、无行政复议或行政诉讼、制发规范性文件 0 件时，对应单元格必须为零。",
          "正文称“{sentence}”，但{where}为 {observed}。",
-         ("#narrative",), None),
+         ("#narrative",), ()),
     Rule("narrative.count", ERROR, "正文数字与表格不符",
          "正文所述申请、复议、诉讼、结转等件数必须等于表格对应单元格（收到申请可指本年新收或加上年结转）。",
          "正文称“{sentence}”（{expected}），但{where}为 {observed}。",
-         ("#narrative",), None),
+         ("#narrative",), ()),
     Rule("narrative.percent", WARNING, "正文百分比",
          "正文所述百分比与其分子分母按所写精度一致。",
          "正文称“{sentence}”，按数字计算应为 {expected}，实写 {observed}。",
-         ("#narrative",), None),
+         ("#narrative",), ()),
     Rule("form.year", WARNING, "报告年度",
          "报告标题的年度与统计期限一致。",
          "标题年度为 {observed}，统计期限为 {expected}。",
-         ("#form",), None),
+         ("#form",), ("reports",)),
     Rule("form.placeholder", WARNING, "模板空白未填",
          "报告中残留模板空白（如“统计期限自年月日起”）。",
          "正文“{sentence}”中有未填写的空白。",
-         ("#form",), None),
+         ("#form",), ()),
     Rule("form.deadline", WARNING, "发布时间",
          "报告应于次年 1 月 31 日前公布（成文日期或发布日期）。",
          "发布日期为 {observed}，应不晚于 {expected}。",
-         ("#form",), None),
+         ("#form",), ("reports",)),
 )
 
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
@@ -96,9 +96,9 @@ def rule(rule_id: str) -> Rule:
 
 def assessed() -> tuple[Rule, ...]:
     """Rules this version evaluates."""
-    return tuple(r for r in RULES if r.suite is not None)
+    return tuple(r for r in RULES if r.suites)
 
 
 def not_assessed() -> tuple[Rule, ...]:
     """Rules this version does not evaluate yet: reported as such, never as passing."""
-    return tuple(r for r in RULES if r.suite is None)
+    return tuple(r for r in RULES if not r.suites)

@@ -30,7 +30,7 @@ from giodq.validate.rules import ERROR, SEVERITY_ZH, rule
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 # Which batch (frames.py) each suite validates.
 SUITE_BATCH = {"t3_columns": "t3_columns", "t3_rows": "t3_rows", "t4_rows": "t4_rows",
-               "cells": "cells", "reports": "reports"}
+               "cells": "cells", "reports": "reports", "tables": "tables", "totals": "totals"}
 _NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
 _GX_SEVERITY = {ERROR: "critical", "warning": "warning"}
 
@@ -55,7 +55,8 @@ def _balance(suite, rule_id, where, cell, left, right, row_condition=None, scope
     kwargs = {"column_list": left + right, "n_left": len(left)}
     if row_condition is not None:
         kwargs["row_condition"] = row_condition
-    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, scope=scope, cell=cell, **meta)
+    return _tag(custom.ExpectSumsToBalance(**kwargs), suite, rule_id, where, scope=scope, cell=cell,
+                finding="balance", **meta)
 
 
 def t3_columns_expectations() -> list:
@@ -83,21 +84,46 @@ def cells_expectations() -> list:
     what = {"count": "非负整数", "amount": "非负数（万元）", "change": "整数（可为负）"}
     out = [_tag(gxe.ExpectColumnValuesToMatchRegex(column="raw", regex=valid_cell_pattern(kind),
                                                    row_condition=Column("kind") == kind),
-                "cells", "value.type", f"{what[kind]}单元格", scope=f"【{what[kind]}单元格】", expected=what[kind])
+                "cells", "value.type", f"{what[kind]}单元格", scope=f"【{what[kind]}单元格】", expected=what[kind],
+                finding="value_type")
            for kind in (cm.COUNT, cm.AMOUNT, cm.CHANGE)]
     out.append(_tag(gxe.ExpectColumnValuesToNotBeNull(column="raw"), "cells", "form.tables", "规定单元格",
-                    scope="【每个规定单元格都能读取】"))
+                    scope="【每个规定单元格都能读取】", finding="missing_cells"))
     return out
 
 
 def reports_expectations() -> list:
-    # Reports on years before 2019 predate the tables: a warning, not an error.
-    return [_tag(gxe.ExpectColumnValuesToBeInSet(column="format", value_set=["2021", "2019", "unknown"]),
-                 "reports", "form.tables", "报告格式", severity="warning", scope="【2019 年以前格式的报告】")]
+    return [
+        # Reports on years before 2019 predate the tables: a warning, not an error.
+        _tag(gxe.ExpectColumnValuesToBeInSet(column="format", value_set=["2021", "2019", "unknown"]),
+             "reports", "form.tables", "报告格式", severity="warning", scope="【2019 年以前格式的报告】",
+             finding="legacy_format"),
+        _tag(gxe.ExpectColumnPairValuesToBeEqual(column_A="title_year", column_B="period_year",
+                                                 ignore_row_if="either_value_is_missing"),
+             "reports", "form.year", "报告年度", finding="pair", observed="title_year", expected="period_year"),
+        _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="deadline", column_B="published", or_equal=True,
+                                                         ignore_row_if="either_value_is_missing"),
+             "reports", "form.deadline", "发布时间", finding="pair", observed="published", expected="deadline"),
+    ]
+
+
+def zero_markers_expectations() -> dict[str, list]:
+    return {
+        "tables": [_tag(gxe.ExpectColumnValuesToBeInSet(column="marker_cells", value_set=[0],
+                                                        row_condition=Column("zero_cells") > 0),
+                        "tables", "zero.markers", "{label}", scope="【同一表格混用空白等符号与 0】",
+                        finding="zero_mix")],
+        "totals": [_tag(gxe.ExpectColumnValuesToBeInSet(column="total_blank", value_set=[0],
+                                                        row_condition=Column("parts_with_numbers") > 0),
+                        "totals", "zero.markers", "{label}", scope="【分项有数而总计空白】",
+                        finding="total_blank")],
+    }
 
 
 BUILDERS = {"t3_columns": t3_columns_expectations, "t3_rows": t3_rows_expectations,
-            "t4_rows": t4_rows_expectations, "cells": cells_expectations, "reports": reports_expectations}
+            "t4_rows": t4_rows_expectations, "cells": cells_expectations, "reports": reports_expectations,
+            "tables": lambda: zero_markers_expectations()["tables"],
+            "totals": lambda: zero_markers_expectations()["totals"]}
 
 
 def build_suite(name: str) -> dict:
