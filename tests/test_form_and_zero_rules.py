@@ -25,8 +25,12 @@ def v():
     return validate_reports(reports)
 
 
+RULES = ("zero.markers", "form.year", "form.deadline", "t4.total")
+
+
 def _rules(v, report):
-    return sorted(v.findings.loc[v.findings["report"] == report, "rule"])
+    f = v.findings
+    return sorted(f.loc[(f["report"] == report) & f["rule"].isin(RULES), "rule"])
 
 
 @pytest.mark.parametrize("name", SEEDS)
@@ -36,10 +40,10 @@ def test_real_seeds_raise_none_of_these(v, name):
 
 def test_zero_markers_fires_on_a_table_mixing_blanks_and_zeros(v):
     f = v.findings[v.findings["report"] == "shuyang-drc-2023.html"]
-    assert list(f["rule"]) == ["zero.markers"]
+    assert list(f["rule"]) == ["zero.markers"]  # and nothing else on this real report
     row = f.iloc[0]
     assert row["severity"] == "warning" and row["where"].startswith("表三")
-    assert "125 个单元格用空白" in row["observed"]
+    assert row["observed"] == "125 个单元格用空白或“/”“—”等符号表示无，44 个用 0"
 
 
 def test_zero_markers_fires_on_a_blank_total_beside_numbers(v):

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from giodq.extract import layout, meta, tables
+from giodq.extract import claims, layout, meta, tables
 from giodq.extract.decode import NotAReport, decode, sniff
 from giodq.extract.numbers import is_value_cell
 
@@ -35,6 +35,9 @@ class Extracted:
     raw: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)   # the prose, for the narrative rules
+    claims: list[claims.Claim] = field(default_factory=list)      # counts and claims of none
+    shares: list[claims.Share] = field(default_factory=list)      # stated percentages
+    placeholders: list[str] = field(default_factory=list)         # sentences with template blanks
 
 
 def failed(report: str, data: bytes, reason: str) -> Extracted:
@@ -72,11 +75,14 @@ def extract_report(report: str, data: bytes) -> Extracted:
     has_numbers = any(is_value_cell(c) for r in rows if len(r) > 1 for c in r)
     fmt = meta.decide_format(year, tables.detect_format(rows), rows, has_numbers)
     read = tables.read_tables(rows, fmt)
+    prose = [r[0] for r in rows if len(r) == 1]
+    sentences = claims.sentences(prose)
     return Extracted(
         report=report, sha256=sha, media=media,
         body=meta.find_body(rows, title), year=year, format=fmt,
         published=meta.find_published(rows),
         title_year=meta.title_year(rows, title), period_year=meta.period_year(rows),
         raw=read.raw, problems=read.problems,
-        lines=[r[0] for r in rows if len(r) == 1],
+        lines=prose, claims=claims.read_claims(sentences), shares=claims.read_shares(claims.paragraphs(prose)),
+        placeholders=claims.read_placeholders(sentences),
     )

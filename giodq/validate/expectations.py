@@ -1,4 +1,5 @@
-"""The one custom GX expectation giodq needs: two sums of columns balance, row by row.
+"""giodq's two custom GX expectations: two sums of columns balance, row by row (the
+accounting identities), and a stated number equals one of its readings (narrative claims).
 
 Why custom: GX's built-in ``ExpectMulticolumnSumToEqual`` compares a row's sum with
 a constant, but an accounting identity compares two sums of cells of the same
@@ -49,4 +50,30 @@ class ExpectSumsToBalance(MulticolumnMapExpectation):
     map_metric: ClassVar[str] = "multicolumn_sums.balance"
     success_keys: ClassVar[tuple[str, ...]] = ("mostly", "n_left")
     library_metadata: ClassVar[dict] = {"maturity": "production", "tags": ["giodq", "accounting identity"],
+                                        "contributors": ["giodq"]}
+
+
+class MulticolumnFirstInRest(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.first_in_rest"
+    condition_domain_keys = ("batch_id", "table", "column_list", "row_condition", "condition_parser",
+                             "ignore_row_if")
+    condition_value_keys = ()
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list, **kwargs):
+        first = column_list.iloc[:, 0]
+        rest = column_list.iloc[:, 1:]
+        return rest.sub(first, axis=0).abs().le(TOLERANCE).any(axis=1)
+
+
+class ExpectFirstColumnToEqualOneOfTheOthers(MulticolumnMapExpectation):
+    """Expect, in every row, the first column of ``column_list`` to equal at least one of the
+    others: a number the narrative states against each reading of the table the spec allows
+    (收到 N 件 = 本年新收, or 本年新收 + 上年结转)."""
+
+    ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = "any_value_is_missing"
+
+    map_metric: ClassVar[str] = "multicolumn_values.first_in_rest"
+    success_keys: ClassVar[tuple[str, ...]] = ("mostly",)
+    library_metadata: ClassVar[dict] = {"maturity": "production", "tags": ["giodq", "narrative"],
                                         "contributors": ["giodq"]}

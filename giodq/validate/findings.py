@@ -61,9 +61,13 @@ def _missing_cells_findings(cfg: dict, result: dict) -> list[dict]:
         missing[(row["report"], row["key"].split(".")[0])].append(row["key"])
     out = []
     for (report, table), keys in sorted(missing.items()):
-        rows = list(dict.fromkeys(cm.all_cells()[k].row_label for k in keys))
-        shown = "、".join(f"「{r}」" for r in rows[:4]) + (f" 等 {len(rows)} 行" if len(rows) > 4 else "")
-        observed = f"未能读取 {len(keys)} 个单元格：{shown}"
+        whole = {sum(c.table == table for c in cm.cells_for(f)) for f in cm.TABLE_FORMATS}
+        if len(keys) in whole:
+            observed = "未找到该表格，或表格中没有可读取的数字（按缺失处理，不按零处理）"
+        else:
+            rows = list(dict.fromkeys(cm.all_cells()[k].row_label for k in keys))
+            shown = "、".join(f"「{r}」" for r in rows[:4]) + (f" 等 {len(rows)} 行" if len(rows) > 4 else "")
+            observed = f"未能读取 {len(keys)} 个单元格：{shown}"
         out.append(finding(report, meta["rule_id"], meta["severity"], keys, "每个规定单元格都能读取",
                            observed, cm.TABLES[table]))
     return out
@@ -91,7 +95,7 @@ def _zero_mix_findings(cfg: dict, result: dict) -> list[dict]:
     for row in result.get("unexpected_index_list") or []:
         table = cm.TABLES[row["table"]]
         out.append(finding(row["report"], meta["rule_id"], meta["severity"], [], "同一表格统一用 0 表示无",
-                           f"{table}中 {row['marker_cells']} 个单元格用空白或“/”“—”等符号表示无，其余用 0",
+                           f"{row['marker_cells']} 个单元格用空白或“/”“—”等符号表示无，{row['zero_cells']} 个用 0",
                            table))
     return out
 
@@ -103,6 +107,36 @@ def _total_blank_findings(cfg: dict, result: dict) -> list[dict]:
             for row in result.get("unexpected_index_list") or []]
 
 
+def _claim_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    out = []
+    for row in result.get("unexpected_index_list") or []:
+        r1, r2 = fmt_number(row["reading_1"]), fmt_number(row["reading_2"])
+        expected = r1 if r1 == r2 else f"{r1}（本年新收）或 {r2}（含上年结转）"
+        out.append(finding(row["report"], meta["rule_id"], meta["severity"], row["cells"].split(","),
+                           expected, fmt_number(row["claimed"]), row["subject"], sentence=row["sentence"]))
+    return out
+
+
+def _percent_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    out = []
+    for row in result.get("unexpected_index_list") or []:
+        decimals = len(f"{row['stated']}".split(".")[1]) if "." in f"{row['stated']}" else 0
+        share = 100 * row["count"] / row["base"]
+        expected = f"{fmt_number(row['count'])}/{fmt_number(row['base'])} = {share:.{max(decimals, 1) + 1}f}%"
+        out.append(finding(row["report"], meta["rule_id"], meta["severity"], [], expected,
+                           f"{fmt_number(row['stated'])}%", meta["where"], sentence=row["sentence"]))
+    return out
+
+
+def _placeholder_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], "填写完整",
+                    "模板空白未填", meta["where"], sentence=row["sentence"])
+            for row in result.get("unexpected_index_list") or []]
+
+
 _HANDLERS = {
     "balance": _balance_findings,
     "value_type": _value_type_findings,
@@ -111,6 +145,9 @@ _HANDLERS = {
     "pair": _pair_findings,
     "zero_mix": _zero_mix_findings,
     "total_blank": _total_blank_findings,
+    "claim": _claim_findings,
+    "percent": _percent_findings,
+    "placeholder": _placeholder_findings,
 }
 
 
@@ -131,24 +168,29 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
 
 
 def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> dict[str, list[str]]:
-    """Per report, the identity rules GX skipped for it because a cell it needs is missing
-    (rows with a missing value are ignored by the expectation: not assessed, not passed)."""
+    """Per report, the rules GX skipped for it because a cell they need is missing: rows with a
+    missing value are ignored by the identity and claim expectations (not assessed, not passed),
+    and a report with no line of a table at all (legacy, or the table not found) is skipped too."""
     from giodq.validate.suites import SUITE_BATCH
 
+    formats = frames["reports"].set_index("report")["format"]
     out: dict[str, set[str]] = defaultdict(set)
     for suite, suite_result in results.items():
         frame = frames[SUITE_BATCH[suite]]
         for r in suite_result["results"]:
             cfg = r["expectation_config"]
-            if cfg["meta"]["finding"] != "balance":
+            kind, rule_id = cfg["meta"]["finding"], cfg["meta"]["rule_id"]
+            if kind not in ("balance", "claim"):
                 continue
-            skipped = frame[frame[cfg["kwargs"]["column_list"]].isna().any(axis=1)]
-            # reports with none of the table's lines at all (legacy reports, a table not found)
-            absent = frames["reports"][~frames["reports"]["report"].isin(frame["report"])]
-            skipped = pd.concat([skipped[["report", "format"]], absent[["report", "format"]]])
-            fmt = cfg["meta"].get("format")
-            if fmt:  # the 2019 and 2021 variants each apply to their own format only
-                skipped = skipped[(skipped["format"] == "2019") == (fmt == "2019")]
-            for report in skipped["report"].unique():
-                out[report].add(cfg["meta"]["rule_id"])
+            skipped = set(frame.loc[frame[cfg["kwargs"]["column_list"]].isna().any(axis=1), "report"])
+            if kind == "balance":
+                skipped |= set(formats.index) - set(frame["report"])
+                fmt = cfg["meta"].get("format")
+                if fmt:  # the 2019 and 2021 variants each apply to their own format only
+                    skipped = {rep for rep in skipped if (formats[rep] == "2019") == (fmt == "2019")}
+            elif "rule" in frame:
+                in_rule = set(frame.loc[frame["rule"] == rule_id, "report"])
+                skipped &= in_rule
+            for report in skipped:
+                out[report].add(rule_id)
     return {k: sorted(v) for k, v in out.items()}

@@ -12,6 +12,7 @@ table is also laid out along that axis, one row per report and line of the table
 - ``t4_rows``: one row per report and table-4 row (t4.total).
 - ``reports``: one row per readable report: format, years, publication date (form.*).
 - ``tables``, ``totals``: how each table and each total writes "none" (zero.markers).
+- ``claims``, ``shares``, ``placeholders``: what the narrative states (narrative.*, form.placeholder).
 
 So one expectation checks a rule for every report and line at once. Frames are
 built column-wise: a district has millions of cells.
@@ -28,8 +29,12 @@ from giodq.extract.numbers import ZERO_MARKERS, parse_value
 
 CELL_COLUMNS = ["report", "key", "table", "row", "col", "label", "kind", "raw", "value"]
 # The column that names a line of the table in each frame, next to "report".
-LINE_COLUMN = {"t3_columns": "col", "t3_rows": "row", "t4_rows": "row", "cells": "key", "reports": None,
-               "tables": "table", "totals": "key"}
+INDEX_COLUMNS = {
+    "t3_columns": ["report", "col"], "t3_rows": ["report", "row"], "t4_rows": ["report", "row"],
+    "cells": ["report", "key"], "reports": ["report"], "tables": ["report", "table", "zero_cells"], "totals": ["report", "key"],
+    "claims": ["report", "sentence", "subject", "cells"], "shares": ["report", "sentence", "stated", "count", "base"],
+    "placeholders": ["report", "sentence"],
+}
 
 
 def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
@@ -126,6 +131,46 @@ def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: s
     return reports[["report", "format"]].merge(wide, on="report", how="inner")
 
 
+def claims_frame(reports: list[Extracted], cells: pd.DataFrame) -> pd.DataFrame:
+    """One row per narrative claim: the number stated and the table's value under each allowed
+    reading (the sum of the reading's cells; a single reading is repeated so that the
+    expectation sees no gap). A reading over a cell that could not be read is null."""
+    values = cells.set_index(["report", "key"])["value"]
+    rows = []
+    for r in reports:
+        if r.status != "ok":
+            continue
+        for c in r.claims:
+            sums = [sum(values.get((r.report, k), float("nan")) for k in reading) for reading in c.readings]
+            sums = (sums + sums)[:2]
+            keys = [k for reading in c.readings for k in reading]
+            rows.append({"report": r.report, "rule": c.rule, "subject": c.subject, "sentence": c.sentence,
+                         "cells": ",".join(dict.fromkeys(keys)), "claimed": c.claimed,
+                         "reading_1": sums[0], "reading_2": sums[1]})
+    cols = ["report", "rule", "subject", "sentence", "cells", "claimed", "reading_1", "reading_2"]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.astype({"claimed": "float64", "reading_1": "float64", "reading_2": "float64"})
+
+
+def shares_frame(reports: list[Extracted]) -> pd.DataFrame:
+    """One row per stated percentage: the share its count is of its base, and the interval the
+    stated figure covers at its precision (12.4 % written to one decimal covers 12.35-12.45)."""
+    rows = [{"report": r.report, "sentence": s.sentence, "stated": s.stated, "count": s.count, "base": s.base,
+             "share": 100 * s.count / s.base, "low": s.stated - 0.5 * 10 ** -s.decimals - 1e-9,
+             "high": s.stated + 0.5 * 10 ** -s.decimals + 1e-9}
+            for r in reports if r.status == "ok" for s in r.shares]
+    return pd.DataFrame(rows, columns=["report", "sentence", "stated", "count", "base", "share", "low", "high"])
+
+
+def placeholders_frame(reports: list[Extracted]) -> pd.DataFrame:
+    """One row per readable report: how many sentences hold template blanks, and the first."""
+    ok = [r for r in reports if r.status == "ok"]
+    return pd.DataFrame({"report": pd.Series([r.report for r in ok], dtype="string"),
+                         "blanks": pd.Series([len(r.placeholders) for r in ok], dtype="int64"),
+                         "sentence": pd.Series([r.placeholders[0] if r.placeholders else None for r in ok],
+                                               dtype="object")})
+
+
 def validation_frames(reports: list[Extracted]) -> dict[str, pd.DataFrame]:
     """All the frames of a run, by batch name."""
     cells = cells_frame(reports)
@@ -141,4 +186,7 @@ def validation_frames(reports: list[Extracted]) -> dict[str, pd.DataFrame]:
         "t4_rows": _table_frame(cells, rep, "t4", "row", t4_cols),
         "tables": tables_frame(cells),
         "totals": totals_frame(cells),
+        "claims": claims_frame(reports, cells),
+        "shares": shares_frame(reports),
+        "placeholders": placeholders_frame(reports),
     }

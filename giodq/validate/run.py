@@ -11,16 +11,11 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from giodq.validate.frames import LINE_COLUMN
+from giodq.validate.frames import INDEX_COLUMNS
 from giodq.validate.suites import SUITE_BATCH, load_suites
 
 log = logging.getLogger(__name__)
 
-
-def index_columns(batch: str) -> list[str]:
-    """The columns that name a result row: the report, and the table line where there is one."""
-    line = LINE_COLUMN[batch]
-    return ["report"] + ([line] if line else [])
 
 
 def ephemeral_context():
@@ -45,7 +40,7 @@ def validate(frames: dict[str, pd.DataFrame], suites: dict | None = None) -> dic
             gx.ValidationDefinition(name=name, data=batches[batch], suite=suite))
         result = definition.run(
             batch_parameters={"dataframe": frames[batch]},
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns(batch)})
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS[batch]})
         results[name] = result.to_json_dict()
         log.info("suite %s: %d expectations, %d failed", name, len(result.results),
                  sum(not r.success for r in result.results))

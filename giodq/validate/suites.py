@@ -30,7 +30,8 @@ from giodq.validate.rules import ERROR, SEVERITY_ZH, rule
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 # Which batch (frames.py) each suite validates.
 SUITE_BATCH = {"t3_columns": "t3_columns", "t3_rows": "t3_rows", "t4_rows": "t4_rows",
-               "cells": "cells", "reports": "reports", "tables": "tables", "totals": "totals"}
+               "cells": "cells", "reports": "reports", "tables": "tables", "totals": "totals",
+               "claims": "claims", "shares": "shares", "placeholders": "placeholders"}
 _NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
 _GX_SEVERITY = {ERROR: "critical", "warning": "warning"}
 
@@ -120,10 +121,29 @@ def zero_markers_expectations() -> dict[str, list]:
     }
 
 
+def narrative_expectations() -> dict[str, list]:
+    claims = [_tag(custom.ExpectFirstColumnToEqualOneOfTheOthers(
+                       column_list=["claimed", "reading_1", "reading_2"], row_condition=Column("rule") == rule_id),
+                   "claims", rule_id, "{subject}", finding="claim")
+              for rule_id in ("narrative.count", "narrative.none")]
+    shares = [
+        _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="share", column_B="low", or_equal=True),
+             "shares", "narrative.percent", "百分比", scope="【所写百分比不高于按件数计算的值】", finding="percent"),
+        _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="share", or_equal=True),
+             "shares", "narrative.percent", "百分比", scope="【所写百分比不低于按件数计算的值】", finding="percent"),
+    ]
+    placeholders = [_tag(gxe.ExpectColumnValuesToBeInSet(column="blanks", value_set=[0]),
+                         "placeholders", "form.placeholder", "正文", finding="placeholder")]
+    return {"claims": claims, "shares": shares, "placeholders": placeholders}
+
+
 BUILDERS = {"t3_columns": t3_columns_expectations, "t3_rows": t3_rows_expectations,
             "t4_rows": t4_rows_expectations, "cells": cells_expectations, "reports": reports_expectations,
             "tables": lambda: zero_markers_expectations()["tables"],
-            "totals": lambda: zero_markers_expectations()["totals"]}
+            "totals": lambda: zero_markers_expectations()["totals"],
+            "claims": lambda: narrative_expectations()["claims"],
+            "shares": lambda: narrative_expectations()["shares"],
+            "placeholders": lambda: narrative_expectations()["placeholders"]}
 
 
 def build_suite(name: str) -> dict:
