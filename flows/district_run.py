@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from giodq import pipeline
+from giodq.publish.dataset import read_dataset
 from giodq.settings import settings
 
 
@@ -31,8 +32,13 @@ def extract_batch(source: str, keys: list[str], index: int, total: int):
 
 
 @task(cache_policy=NO_CACHE)
-def validate_reports(reports):
-    return pipeline.validate_reports(reports)
+def read_previous(out: str):
+    return read_dataset(Path(out))
+
+
+@task(cache_policy=NO_CACHE)
+def validate_reports(reports, previous):
+    return pipeline.validate_reports(reports, previous)
 
 
 @task(cache_policy=NO_CACHE)
@@ -52,7 +58,7 @@ def district_run(source: str, out: str, batch_size: int | None = None) -> dict:
     futures = [extract_batch.submit(source, part, i, len(parts)) for i, part in enumerate(parts)]
     reports = [r for f in futures for r in f.result()]
     t1 = time.perf_counter()
-    validation = validate_reports(reports)
+    validation = validate_reports(reports, read_previous(out))
     t2 = time.perf_counter()
     record = pipeline.run_record(uuid.uuid4().hex, source, Path(out), started, reports, validation,
                                  {"extract": t1 - t0, "validate": t2 - t1}, Path(out) / "data_docs" / "index.html")

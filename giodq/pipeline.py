@@ -18,7 +18,7 @@ import pandas as pd
 
 from giodq.extract import Extracted, extract_report, failed
 from giodq.ingest import open_source
-from giodq.publish.dataset import write_dataset
+from giodq.publish.dataset import read_dataset, write_dataset
 from giodq.publish.docs import build_data_docs
 from giodq.validate import findings as fnd
 from giodq.validate.frames import validation_frames
@@ -59,9 +59,10 @@ class Validation:
     not_assessed: dict[str, list[str]] = field(default_factory=dict)
 
 
-def validate_reports(reports: list[Extracted]) -> Validation:
-    """All reports of a run -> GX results over one batch per suite, and the findings read off them."""
-    frames = validation_frames(reports)
+def validate_reports(reports: list[Extracted], previous=None) -> Validation:
+    """All reports of a run -> GX results over one batch per suite, and the findings read off them.
+    ``previous``: (reports, cells) of the dataset already at OUT, for the cross-year rules."""
+    frames = validation_frames(reports, previous)
     results = validate(frames)
     return Validation(cells=frames["cells"], results=results, findings=fnd.results_to_findings(results),
                       not_assessed=fnd.not_assessed(frames, results))
@@ -126,7 +127,7 @@ def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
     t0 = time.perf_counter()
     reports = [r for keys in batches(list_inputs(source), batch_size) for r in extract_batch(source, keys)]
     t1 = time.perf_counter()
-    validation = validate_reports(reports)
+    validation = validate_reports(reports, read_dataset(out))
     t2 = time.perf_counter()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                         {"extract": t1 - t0, "validate": t2 - t1}, out / "data_docs" / "index.html")

@@ -29,7 +29,7 @@ def test_run_exits_0_and_prints_a_summary(run_samples):
     proc, out = run_samples
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "reports read: 5" in proc.stdout
-    assert "form.tables: 1" in proc.stdout
+    assert "narrative.count: 1" in proc.stdout and "form.tables: 1" in proc.stdout
     assert str(out / "data_docs" / "index.html") in proc.stdout
 
 
@@ -46,7 +46,11 @@ def test_run_writes_the_output_contract(run_samples, seeds_expected):
         for key, value in want.get("cells", {}).items():
             assert got[(name, key)] == value
     findings = pq.read_table(out / "dataset" / "findings.parquet").to_pandas()
-    assert list(findings["rule"]) == ["form.tables"]
+    by_report = findings.groupby("report")["rule"].apply(set).to_dict()
+    for name, want in seeds_expected.items():
+        assert set(want["must"]) <= by_report.get(name, set())
+        errors = set(findings.loc[(findings["report"] == name) & (findings["severity"] == "error"), "rule"])
+        assert not errors & set(want["must_not"])
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["inputs"] == 5 and record["failed"] == []
 

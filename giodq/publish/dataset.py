@@ -48,3 +48,13 @@ def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, finding
     staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(reports, cells) of the dataset already at OUT, or None when there is none yet."""
+    final = Path(out) / "dataset"
+    if not (final / "reports.parquet").exists():
+        return None
+    reports = pq.read_table(final / "reports.parquet", columns=["report", "body", "year", "status"]).to_pandas()
+    cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
+    return reports, cells

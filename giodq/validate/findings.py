@@ -137,6 +137,25 @@ def _placeholder_findings(cfg: dict, result: dict) -> list[dict]:
             for row in result.get("unexpected_index_list") or []]
 
 
+def _cross_year_findings(cfg: dict, result: dict) -> list[dict]:
+    """This year's cells against last year's report of the same body (named in ``where``)."""
+    meta = cfg["meta"]
+    out = []
+    for row in result.get("unexpected_index_list") or []:
+        if meta["rule_id"] == "cross_year.carry":
+            line, table, axis = row["col"], "t3", "col"
+            keys = [f"t3.carried_over.{line}", f"t3.carried_forward.{line}"]
+            observed, expected = row["carried_over"], row["prev_carried_forward"]
+        else:
+            line, table, axis = row["row"], "t2", "row"
+            keys = [f"t2.{line}.in_force", f"t2.{line}.issued", f"t2.{line}.repealed", f"t2.{line}.in_force"]
+            observed, expected = row["in_force"], row["prev_in_force"] + row["issued"] - row["repealed"]
+        where = meta["where"].format(label=cm.line_label(table, axis, line)) + f"（与上年报告 {row['previous']} 比较）"
+        out.append(finding(row["report"], meta["rule_id"], meta["severity"], keys, fmt_number(expected),
+                           fmt_number(observed), where))
+    return out
+
+
 _HANDLERS = {
     "balance": _balance_findings,
     "value_type": _value_type_findings,
@@ -148,6 +167,7 @@ _HANDLERS = {
     "claim": _claim_findings,
     "percent": _percent_findings,
     "placeholder": _placeholder_findings,
+    "cross_year": _cross_year_findings,
 }
 
 

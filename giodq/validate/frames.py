@@ -13,12 +13,15 @@ table is also laid out along that axis, one row per report and line of the table
 - ``reports``: one row per readable report: format, years, publication date (form.*).
 - ``tables``, ``totals``: how each table and each total writes "none" (zero.markers).
 - ``claims``, ``shares``, ``placeholders``: what the narrative states (narrative.*, form.placeholder).
+- ``carry``, ``in_force``: a report beside the same body's report of the year before (cross_year.*).
 
 So one expectation checks a rule for every report and line at once. Frames are
 built column-wise: a district has millions of cells.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 import pandas as pd
@@ -34,6 +37,7 @@ INDEX_COLUMNS = {
     "cells": ["report", "key"], "reports": ["report"], "tables": ["report", "table", "zero_cells"], "totals": ["report", "key"],
     "claims": ["report", "sentence", "subject", "cells"], "shares": ["report", "sentence", "stated", "count", "base"],
     "placeholders": ["report", "sentence"],
+    "carry": ["report", "previous", "col"], "in_force": ["report", "previous", "row"],
 }
 
 
@@ -65,6 +69,7 @@ def reports_frame(reports: list[Extracted]) -> pd.DataFrame:
     ok = [r for r in reports if r.status == "ok"]
     return pd.DataFrame({
         "report": pd.Series([r.report for r in ok], dtype="string"),
+        "body": pd.Series([r.body for r in ok], dtype="string"),
         "format": pd.Series([r.format for r in ok], dtype="string"),
         "year": pd.Series([r.year for r in ok], dtype="Int64"),
         "title_year": pd.Series([r.title_year for r in ok], dtype="Int64"),
@@ -171,8 +176,66 @@ def placeholders_frame(reports: list[Extracted]) -> pd.DataFrame:
                                                dtype="object")})
 
 
-def validation_frames(reports: list[Extracted]) -> dict[str, pd.DataFrame]:
-    """All the frames of a run, by batch name."""
+def normalise_body(name: str | None) -> str | None:
+    """A body's name as matched across years: full-width folded, spaces and punctuation dropped."""
+    if not name:
+        return None
+    s = unicodedata.normalize("NFKC", name)
+    return re.sub(r"[\s\W_]+", "", s) or None
+
+
+def _predecessors(current: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """(report, previous): for each current report, the report of the same body on the year before
+    (the first by key when several), from this run or the dataset already at OUT."""
+    cur = current.assign(body_key=current["body"].map(normalise_body, na_action="ignore"), prev_year=current["year"] - 1)
+    cand = pool.assign(body_key=pool["body"].map(normalise_body, na_action="ignore")).dropna(subset=["body_key", "year"])
+    cand = cand.sort_values("report").drop_duplicates(["body_key", "year"])
+    pairs = cur.dropna(subset=["body_key", "prev_year"]).merge(
+        cand[["report", "body_key", "year"]].rename(columns={"report": "previous", "year": "prev_year"}),
+        on=["body_key", "prev_year"], how="inner")
+    return pairs[["report", "previous"]]
+
+
+def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
+                      previous: tuple[pd.DataFrame, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+    """``carry``: one row per report, table-3 column and predecessor: this year's 上年结转 and last
+    year's 结转下年度. ``in_force``: one row per report, document row (规章, 行政规范性文件) and
+    predecessor: this year's in_force, repealed, issued and last year's in_force."""
+    pool_reports, pool_cells = rep[["report", "body", "year"]], cells[["report", "key", "value"]]
+    if previous is not None:
+        prev_reports, prev_cells = previous
+        older = prev_reports[(prev_reports["status"] == "ok") & ~prev_reports["report"].isin(rep["report"])]
+        pool_reports = pd.concat([pool_reports, older[["report", "body", "year"]]], ignore_index=True)
+        pool_cells = pd.concat([pool_cells, prev_cells.loc[prev_cells["report"].isin(older["report"]),
+                                                           ["report", "key", "value"]]], ignore_index=True)
+    pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64"})
+    pairs = _predecessors(rep, pool_reports)
+    values = pool_cells.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
+    value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
+    carry, in_force = [], []
+    for c in cm.T3_COLS:
+        carry.append(pd.DataFrame({"report": pairs["report"], "previous": pairs["previous"], "col": c.key,
+                                   "carried_over": value(pairs["report"], cm.key("t3", "carried_over", c.key)),
+                                   "prev_carried_forward": value(pairs["previous"],
+                                                                 cm.key("t3", "carried_forward", c.key))}))
+    for row in ("regulations", "normative_docs"):
+        k = lambda col: cm.key("t2", row, col)  # noqa: E731
+        in_force.append(pd.DataFrame({"report": pairs["report"], "previous": pairs["previous"], "row": row,
+                                      "in_force": value(pairs["report"], k("in_force")),
+                                      "repealed": value(pairs["report"], k("repealed")),
+                                      "prev_in_force": value(pairs["previous"], k("in_force")),
+                                      "issued": value(pairs["report"], k("issued"))}))
+    as_frame = lambda parts, cols: (pd.concat(parts, ignore_index=True) if len(pairs)  # noqa: E731
+                                    else pd.DataFrame(columns=cols)).astype({c: "float64" for c in cols[3:]})
+    return {"carry": as_frame(carry, ["report", "previous", "col", "carried_over", "prev_carried_forward"]),
+            "in_force": as_frame(in_force, ["report", "previous", "row", "in_force", "repealed", "prev_in_force",
+                                            "issued"])}
+
+
+def validation_frames(reports: list[Extracted],
+                      previous: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """All the frames of a run, by batch name. ``previous``: (reports, cells) of the dataset already
+    at OUT, for the cross-year rules."""
     cells = cells_frame(reports)
     rep = reports_frame(reports)
     t3_rows = [r.key for r in cm.T3_ROWS]
@@ -189,4 +252,5 @@ def validation_frames(reports: list[Extracted]) -> dict[str, pd.DataFrame]:
         "claims": claims_frame(reports, cells),
         "shares": shares_frame(reports),
         "placeholders": placeholders_frame(reports),
+        **cross_year_frames(rep, cells, previous),
     }

@@ -52,11 +52,11 @@ RULES: tuple[Rule, ...] = (
     Rule("cross_year.carry", ERROR, "跨年度结转一致",
          "同一机关相邻两年：本年“上年结转”各列等于上年“结转下年度继续办理”各列。",
          "{where}：本年上年结转为 {observed}，上年报告结转下年度为 {expected}。",
-         ("#cross_year",), ()),
+         ("#cross_year",), ("carry",)),
     Rule("cross_year.in_force", WARNING, "现行有效件数衔接",
          "同一机关相邻两年：上年现行有效件数加本年制发件数减本年废止件数，等于本年现行有效件数（文件也会自然失效，故只作提示）。",
          "{where}：本年现行有效件数为 {observed}，按上年推算应为 {expected}。",
-         ("#cross_year",), ()),
+         ("#cross_year",), ("in_force",)),
     Rule("zero.markers", WARNING, "零值写法一致",
          "表示“无”的写法要一致：同一表格混用空白与 0，或分项有数而总计空白，均提示。",
          "{where}：{observed}。",
@@ -102,3 +102,12 @@ def assessed() -> tuple[Rule, ...]:
 def not_assessed() -> tuple[Rule, ...]:
     """Rules this version does not evaluate yet: reported as such, never as passing."""
     return tuple(r for r in RULES if not r.suites)
+
+
+def rules_markdown() -> str:
+    """The rule reference for the README, rendered from the catalogue so the two cannot drift."""
+    lines = ["| rule | 严重程度 | 规则 | 说明 | suites (`expectations/`) |", "|---|---|---|---|---|"]
+    for r in RULES:
+        suites = ", ".join(f"`{s}.json`" for s in r.suites) or "not assessed yet"
+        lines.append(f"| `{r.id}` | {SEVERITY_ZH[r.severity]} | {r.title} | {r.description} | {suites} |")
+    return "\n".join(lines) + "\n"

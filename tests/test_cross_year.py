@@ -1,0 +1,58 @@
+"""cross_year.carry and cross_year.in_force: seed 004 (2024) beside a 2023 report of the same body,
+in the same run or in the dataset an earlier run left at OUT."""
+import pyarrow.parquet as pq
+
+from conftest import read_fixture
+from giodq.extract import extract_report
+from giodq.pipeline import run, validate_reports
+
+S004 = read_fixture("004_47717d3cd7e0ea5b.txt").decode()
+NEW = "一、本年新收政府信息公开申请数量\t\t6\t0\t0\t0\t0\t0\t6\t"
+FORWARD = "四、结转下年度继续办理\t\t0\t0\t0\t0\t0\t0\t0\t"
+DOCS = "行政规范性文件\t0\t0\t0"
+
+
+def predecessor(carried_forward: int, in_force: int) -> bytes:
+    """Seed 004 as its 2023 report: the same body, 2 more requests of which `carried_forward` wait."""
+    text = S004.replace("2024", "2023")
+    text = text.replace(NEW, NEW.replace("6", str(6 + carried_forward)))
+    text = text.replace(FORWARD, FORWARD.replace("\t0\t0\t0\t0\t0\t0\t0\t", f"\t{carried_forward}\t0\t0\t0\t0\t0\t{carried_forward}\t"))
+    return text.replace(DOCS, f"行政规范性文件\t0\t0\t{in_force}").encode()
+
+
+def _cross(v, report="2024.txt"):
+    f = v.findings
+    return f[(f["report"] == report) & f["rule"].str.startswith("cross_year")]
+
+
+def test_carry_and_in_force_against_last_years_report():
+    v = validate_reports([extract_report("2023.txt", predecessor(2, 3)), extract_report("2024.txt", S004.encode())])
+    f = _cross(v)
+    carry = f[f["rule"] == "cross_year.carry"]
+    assert set(carry["where"]) == {"表三「自然人」列（与上年报告 2023.txt 比较）", "表三「总计」列（与上年报告 2023.txt 比较）"}
+    row = carry[carry["where"].str.contains("总计")].iloc[0]
+    assert (row["observed"], row["expected"], row["severity"]) == ("0", "2", "error")
+    assert list(row["cells"]) == ["t3.carried_over.total", "t3.carried_forward.total"]
+    docs = f[f["rule"] == "cross_year.in_force"].iloc[0]
+    assert (docs["observed"], docs["expected"], docs["severity"]) == ("0", "3", "warning")
+    assert "行政规范性文件" in docs["where"]
+    assert _cross(v, "2023.txt").empty  # no 2022 report to compare with
+
+
+def test_consistent_years_raise_nothing():
+    v = validate_reports([extract_report("2023.txt", predecessor(0, 0)), extract_report("2024.txt", S004.encode())])
+    assert _cross(v).empty
+    assert v.not_assessed.get("2024.txt", []) == []
+
+
+def test_last_year_from_the_dataset_at_out(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "zhanhe-2023.txt").write_bytes(predecessor(2, 0))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "zhanhe-2024.txt").write_bytes(S004.encode())
+    run(str(tmp_path / "a"), tmp_path / "out")
+    run(str(tmp_path / "b"), tmp_path / "out")
+    f = pq.read_table(tmp_path / "out" / "dataset" / "findings.parquet").to_pandas()
+    carry = f[f["rule"] == "cross_year.carry"]
+    assert set(carry["report"]) == {"zhanhe-2024.txt"}
+    assert carry["where"].str.contains("与上年报告 zhanhe-2023.txt 比较").all()
