@@ -107,22 +107,15 @@ def _total_lines() -> list[tuple[str, str, str, list[str]]]:
 def totals_frame(cells: pd.DataFrame) -> pd.DataFrame:
     """One row per report and total cell: is the total written blank, and how many of its parts
     carry a number (zero.markers: a blank total beside parts with numbers)."""
-    by_key = cells.set_index(["key", "report"])
-    raw_blank = (by_key["raw"].str.strip() == "").fillna(False)
-    positive = (by_key["value"] > 0).fillna(False)
-    frames = []
-    for table, line, total, parts in _total_lines():
-        if total not in by_key.index.get_level_values(0):
-            continue
-        blank = raw_blank.xs(total, level="key")
-        present = [p for p in parts if p in by_key.index.get_level_values(0)]
-        counted = sum((positive.xs(p, level="key").reindex(blank.index, fill_value=False).astype("int64")
-                       for p in present), pd.Series(0, index=blank.index, dtype="int64"))
-        frames.append(pd.DataFrame({"report": blank.index.astype("string"), "key": total,
-                                    "total_blank": blank.astype("int64").to_numpy(),
-                                    "parts_with_numbers": counted.to_numpy()}))
-    cols = ["report", "key", "total_blank", "parts_with_numbers"]
-    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    links = pd.DataFrame([(total, part) for _, _, total, parts in _total_lines() for part in parts],
+                         columns=["key", "part"]).astype("string")
+    parts = cells.loc[cells["value"] > 0, ["report", "key"]].rename(columns={"key": "part"})
+    counted = parts.merge(links, on="part").groupby(["report", "key"]).size().rename("parts_with_numbers")
+    totals = cells.loc[cells["key"].isin(links["key"].unique()), ["report", "key", "raw"]]
+    out = totals.assign(total_blank=(totals["raw"].str.strip() == "").fillna(False).astype("int64"))
+    out = out.merge(counted.reset_index(), on=["report", "key"], how="left")
+    out["parts_with_numbers"] = out["parts_with_numbers"].fillna(0).astype("int64")
+    return out[["report", "key", "total_blank", "parts_with_numbers"]].reset_index(drop=True)
 
 
 def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: str, columns: list[str]) -> pd.DataFrame:
