@@ -21,6 +21,7 @@ from giodq.extract.numbers import is_value_cell
 Row = list[str]
 
 _PIPES_ONLY = re.compile(r"^\s*\|[\s|]*$")
+_MARKDOWN_RULE = re.compile(r"^\s*\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?\s*)?$")  # |---|---|
 
 
 def _clean(cell: str) -> str:
@@ -45,6 +46,8 @@ def text_to_rows(text: str) -> list[Row]:
             rows.append([_clean(c) for c in line.split("\t")])
             continue
         stripped = line.strip()
+        if _MARKDOWN_RULE.match(stripped):
+            continue
         if "|" not in stripped:
             if not stripped:
                 continue

@@ -11,12 +11,19 @@ _CN = r"\u4e00-\u9fff"
 _YEAR = r"((?:19|20)\d{2})"
 # The report's title: "<body><year>年(度)政府信息公开(工作)年度报告".
 _TITLE = re.compile(rf"^(?P<body>[{_CN}（）()·]{{2,40}}?)\s*{_YEAR}\s*年度?\s*(?:政府)?(?:信息公开|政务公开)[{_CN}\s]*?(?:年度报告|年报)")
+# …or with the year first: "2025 年上海市人民政府办公厅政府信息公开工作年度报告".
+_TITLE_YEAR_FIRST = re.compile(rf"^{_YEAR}\s*年度?\s*(?P<body>[{_CN}（）()·]{{2,40}}?)(?:政府)?(?:信息公开|政务公开)[{_CN}\s]*?(?:年度报告|年报)")
 _TITLE_YEAR = re.compile(rf"{_YEAR}\s*年度?\s*(?:政府)?(?:信息公开|政务公开)[{_CN}\s]*?(?:年度报告|年报)")
 # 统计期限为2023年1月1日至2023年12月31日 / 数据的起始时间为2024年1月1日至…
 _PERIOD = re.compile(rf"(?:统计|起始|期限|时限|时间|期间|区间)[^。；;]{{0,12}}?{_YEAR}\s*年\s*1\s*月\s*1\s*日")
 # 结合铁厂镇2024年度政府信息公开工作 / 发布河东区…中心2024年政府信息公开工作年度报告
 _BODY_BEFORE_YEAR = re.compile(rf"(?:结合|发布|公布|现将|编制)(?P<body>[{_CN}（）()]{{2,30}}?)\s*{_YEAR}\s*年度?")
 _BODY_SUFFIX = ("人民政府", "办事处")
+_ORG = rf"[{_CN}（）()]{{2,30}}?(?:人民政府|办事处|街道|乡|镇|局|委员会|委|办公室|办公厅|中心|管委会|实验区)"
+# "2014年,南薰乡未收取…": a named body after the year, where the first paragraph says only 我乡.
+_YEAR_THEN_BODY = re.compile(rf"{_YEAR}\s*年度?[，,]\s*(?P<body>{_ORG})(?=[{_CN}])")
+_SIGNATURE_DATE = re.compile(rf"^[（(]?{_YEAR}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日[)）]?$")
+_TITLE_PREFIX = re.compile(r"^(?:#+\s*|标题[:：]\s*|名称[:：|]\s*)")
 _DATE = r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 _PUBLISHED = re.compile(rf"(?:成文日期|发布日期|公开日期|发文日期)\s*[:：]?\s*\|?\s*{_DATE}")
 _FIELD_BODY = ("发布机构", "发文机关", "发布单位")
@@ -28,8 +35,27 @@ def _lines(rows: list[Row], limit: int | None = None) -> list[str]:
     return [unicodedata.normalize("NFKC", s).replace("\u3000", " ") for s in out]
 
 
+def _title_lines(rows: list[Row], title: str | None) -> list[str]:
+    """Candidate title lines: the page title, the first lines, and each line joined with the next
+    (titles are often broken in two)."""
+    lines = [_TITLE_PREFIX.sub("", re.sub(r"\s+", "", line)) for line in _lines(rows, 60)]
+    joined = [a + b for a, b in zip(lines, lines[1:])]
+    return ([_TITLE_PREFIX.sub("", re.sub(r"\s+", "", title))] if title else []) + lines + joined
+
+
+def _signature(rows: list[Row]) -> str | None:
+    """The body named above the date at the end of the report (沭阳县发展和改革局 / 2024年1月17日)."""
+    lines = [s.strip() for s in _lines(rows[-12:]) if s.strip()]
+    for name, after in zip(lines, lines[1:]):
+        compact = re.sub(r"\s+", "", name)
+        if _SIGNATURE_DATE.match(re.sub(r"\s+", "", after)) and re.fullmatch(_ORG, compact):
+            return compact
+    return None
+
+
 def find_body(rows: list[Row], title: str | None = None) -> str | None:
-    """The body that wrote the report, as written: the 发布机构 field, the title, the first paragraph."""
+    """The body that wrote the report, as written: the 发布机构 field, the title, the first
+    paragraph, the signature at the end, a body named after the year."""
     for row in rows[:400]:
         cells = [c for c in row if c]
         for i, c in enumerate(cells):
@@ -40,25 +66,29 @@ def find_body(rows: list[Row], title: str | None = None) -> str | None:
                 m = re.match(rf"^{f}\s*[:：]\s*([{_CN}（）()]{{2,40}})$", c.strip())
                 if m:
                     return m.group(1)
-    for line in ([title] if title else []) + _lines(rows, 60):
-        m = _TITLE.search(re.sub(r"\s+", "", line))
+    for line in _title_lines(rows, title):
+        m = _TITLE.search(line) or _TITLE_YEAR_FIRST.search(line)
         if m:
             return m.group("body")
     text = "\n".join(_lines(rows, 40))
     m = _BODY_BEFORE_YEAR.search(text)
-    if m:
+    if m and not m.group("body").startswith(("我", "本", "公布", "编制")):
         body = m.group("body")
         for suffix in _BODY_SUFFIX:  # 铁厂镇 -> 铁厂镇人民政府 when the page writes it out
             if body + suffix in text:
                 return body + suffix
         return body
-    return None
+    signed = _signature(rows)
+    if signed:
+        return signed
+    m = _YEAR_THEN_BODY.search(re.sub(r"\s+", "", "".join(_lines(rows))))
+    return m.group("body") if m else None
 
 
 def title_year(rows: list[Row], title: str | None = None) -> int | None:
     """The year the report's title names."""
-    for line in ([title] if title else []) + _lines(rows, 60):
-        m = _TITLE_YEAR.search(re.sub(r"\s+", "", line))
+    for line in _title_lines(rows, title):
+        m = _TITLE_YEAR.search(line) or _TITLE_YEAR_FIRST.search(line)
         if m:
             return int(m.group(1))
     return None
@@ -75,8 +105,16 @@ def find_year(rows: list[Row], title: str | None = None) -> int | None:
     year = title_year(rows, title) or period_year(rows)
     if year:
         return year
-    m = _BODY_BEFORE_YEAR.search(re.sub(r"\s+", "", "".join(_lines(rows, 80))))
-    return int(m.group(2)) if m else None
+    text = re.sub(r"\s+", "", "".join(_lines(rows, 80)))
+    m = _BODY_BEFORE_YEAR.search(text)
+    if m:
+        return int(m.group(2))
+    # the overview opens on the year reported: "一、总体情况 / 2019年，我乡…"
+    for line in _lines(rows, 12):
+        m = re.match(rf"^{_YEAR}\s*年度?[，,]", line.strip())
+        if m:
+            return int(m.group(1))
+    return None
 
 
 def find_published(rows: list[Row]) -> date | None:

@@ -17,10 +17,10 @@ Row = list[str]
 
 # Section headings of the report (二、主动公开…, 三、收到和处理…, 四、…行政复议…, 五、…).
 _SECTION_HEADINGS = (
-    ("t2", re.compile(r"^[二2][、.．]\s*(?:行政机关)?主动公开政府信息")),
-    ("t3", re.compile(r"^[三3][、.．]\s*(?:行政机关)?收到和处理政府信息公开申请")),
-    ("t4", re.compile(r"^[四4][、.．].*(?:行政复议|行政诉讼)")),
-    ("end", re.compile(r"^[五5][、.．]")),
+    ("t2", re.compile(r"^二[、.．]\s*(?:行政机关)?主动公开政府信息")),
+    ("t3", re.compile(r"^三[、.．]\s*(?:行政机关)?收到和处理政府信息公开申请")),
+    ("t4", re.compile(r"^四[、.．].*(?:行政复议|行政诉讼)")),
+    ("end", re.compile(r"^[五六][、.．].*(?:问题|改进|其他需要报告)")),
 )
 _NUMBERING = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）]?[、.．]?|[(（]?\d{1,2}[)）]|\d{1,2}[、.．])\s*")
 _DROP = re.compile(r"[\s“”\"'‘’「」:：]")
@@ -75,8 +75,9 @@ def sections(rows: list[Row]) -> dict[str, list[Row]]:
     for row in rows:
         labels, values = split_row(row)
         if len(labels) == 1 and not any(values):
+            heading = re.sub(r"^#+\s*", "", unicodedata.normalize("NFKC", labels[0]).strip())  # markdown ## 三、
             for name, pattern in _SECTION_HEADINGS:
-                if pattern.match(unicodedata.normalize("NFKC", labels[0]).strip()):
+                if pattern.match(heading):
                     current = name
                     break
         if current:
