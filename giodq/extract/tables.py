@@ -161,6 +161,71 @@ def _t4(rows: list[Row], read: TableRead) -> None:
             read.raw[cm.key("t4", r.key, c.key)] = next(it)
 
 
+# Where each table stands in text whose cells ran together (a crawler's flattening of a page).
+_FLAT_REGIONS = {
+    "t2": (r"二[、.．]\s*主动公开政府信息", r"三[、.．]\s*收到和处理"),
+    "t3": (r"三[、.．]\s*收到和处理", r"四[、.．][^。]{0,20}(?:行政复议|行政诉讼)"),
+}
+
+
+def split_run(run: str, n: int, kind: str = cm.COUNT) -> list[str] | None:
+    """A run of digits read off flattened text -> n cells, only where the split is certain:
+    n tokens separated by spaces, or n digits for n cells (every cell one digit).
+    "640020470" for 7 cells is not certain, and is not guessed."""
+    tokens = run.split()
+    if len(tokens) == n and all(re.fullmatch(r"\d+(?:\.\d{1,4})?" if kind == cm.AMOUNT else r"\d+", t) for t in tokens):
+        return tokens
+    digits = "".join(tokens)
+    if digits.isdigit() and len(digits) == n:
+        return list(digits)
+    return None
+
+
+def _flat_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
+    """Fill still-missing rows of a labelled table from text whose cells ran together."""
+    missing = [(r, cols) for r, cols in spec if all(read.raw.get(cm.key(table, r.key, c.key)) is None for c in cols)]
+    if not missing:
+        return
+    flat = unicodedata.normalize("NFKC", "".join("".join(r) for r in rows if len(r) == 1 and len(r[0]) > 200))
+    start, end = _FLAT_REGIONS[table]
+    m = re.search(start, flat)
+    if not m:
+        return
+    stop = re.compile(end).search(flat, m.end())
+    region = flat[m.end(): stop.start() if stop else len(flat)]
+    for r, cols in missing:
+        run = _run_after_label(region, r)
+        if run is None:
+            continue
+        values = split_run(run, len(cols), cols[0].kind)
+        if values is None:
+            read.problems.append(f"{table}.{r.key}: 单元格连在一起（“{run}”），无法确定如何拆分，未读取")
+            continue
+        for col, raw in zip(cols, values):
+            read.raw[cm.key(table, r.key, col.key)] = raw
+
+
+# The start of the next row's label: (二) / 三、 / 2.
+_NEXT_LABEL = re.compile(r"[（(][一二三四五六七八九十][）)]|[一二三四五六七八九十]、|\d[.、][\u4e00-\u9fff]")
+
+
+def _run_after_label(region: str, r: cm.Row) -> str | None:
+    """The digits that follow a row's label in flattened text, without the next row's numbering."""
+    for alias in r.aliases:
+        for hit in re.finditer(re.escape(alias), region):
+            rest = region[hit.end():]
+            # the rest of a long label (…政府信息公开申请数量), but never into the next row's label
+            m = re.match(r"([^\d]{0,40}?)(\d[\d.,]*(?:\s+\d[\d.,]*)*)", rest)
+            if not m or (r.exact and m.group(1).strip()) or _NEXT_LABEL.search(m.group(1)):
+                continue
+            run = m.group(2)
+            after = rest[m.end():]
+            if re.match(r"\d[.、]$", run[-2:]) and re.match(r"[\u4e00-\u9fff]", after):
+                run = run[:-2]  # "00000002.其他法律…": the 2. numbers the next row
+            return run.strip(".,、") or None
+    return None
+
+
 def read_tables(rows: list[Row], fmt: str) -> TableRead:
     """Rows of a report -> raw text for every canonical cell of its format."""
     read = TableRead(raw={c.key: None for c in cm.cells_for(fmt)})
@@ -169,8 +234,11 @@ def read_tables(rows: list[Row], fmt: str) -> TableRead:
     sec = sections(rows)
     t2_spec = cm.T2_2019 if fmt == "2019" else cm.T2_2021
     t3_rows = tuple(r for r in cm.T3_ROWS if not (fmt == "2019" and r.key in cm.T3_ROWS_ABSENT_2019))
+    t3_spec = tuple((r, cm.T3_COLS) for r in t3_rows)
     _labelled_rows(sec.get("t2") or sec["all"], "t2", t2_spec, read)
-    _labelled_rows(sec.get("t3") or sec["all"], "t3", tuple((r, cm.T3_COLS) for r in t3_rows), read)
+    _labelled_rows(sec.get("t3") or sec["all"], "t3", t3_spec, read)
+    _flat_rows(rows, "t2", t2_spec, read)
+    _flat_rows(rows, "t3", t3_spec, read)
     _t4(sec.get("t4") or [r for r in rows if len(_trim(split_row(r)[1])) == 15], read)
     return read
 
