@@ -158,7 +158,9 @@ def _nearest_table(el):
 
 
 def pdf_to_rows(data: bytes) -> list[Row]:
-    """A text PDF -> rows: the text lines of each page, then its tables' rows."""
+    """A text PDF -> rows in reading order: on each page, the lines of prose outside the tables
+    and the rows of pdfplumber's tables, interleaved by their position on the page (a table
+    continued from the page before comes before the next section's heading)."""
     import pdfplumber  # imported here: only PDFs pay for it
 
     rows: list[Row] = []
@@ -167,12 +169,12 @@ def pdf_to_rows(data: bytes) -> list[Row]:
             tables = page.find_tables()
             boxes = [t.bbox for t in tables]
             outside = page.filter(lambda obj: not any(_inside(obj, b) for b in boxes)) if boxes else page
-            for line in (outside.extract_text() or "").splitlines():
-                if line.strip():
-                    rows.append([_clean(line)])
+            items: list[tuple[float, Row]] = [(line["top"], [_clean(line["text"])])
+                                              for line in outside.extract_text_lines() if line["text"].strip()]
             for t in tables:
-                for r in t.extract():
-                    rows.append([_clean(c or "") for c in r])
+                for bbox_row, cells in zip(t.rows, t.extract()):
+                    items.append((bbox_row.bbox[1], [_clean(c or "") for c in cells]))
+            rows.extend(row for _, row in sorted(items, key=lambda item: item[0]))
     return rows
 
 
