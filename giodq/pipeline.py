@@ -79,6 +79,7 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
             "media": r.media, "published": r.published,
             "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
             "not_assessed": validation.not_assessed.get(r.report, []) if r.status == "ok" else None,
+            "notes": r.problems if r.status == "ok" else None,
         })
     df = pd.DataFrame(rows)
     df["year"] = df["year"].astype("Int64")

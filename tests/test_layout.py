@@ -6,7 +6,23 @@ from giodq.extract.tables import fit_values, norm_label, read_tables
 
 def test_pipe_rows_one_per_line():
     rows = text_to_rows("规章 | 0 | 0 | 0 |\n行政许可 | 5 | ||\n")
-    assert rows == [["规章", "0", "0", "0", ""], ["行政许可", "5", "", "", ""]]
+    assert rows == [["规章", "0", "0", "0"], ["行政许可", "5", "", ""]]
+
+
+def test_markdown_rows_and_a_lost_cell_is_not_guessed():
+    rows = text_to_rows("| 信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n|---|---|---|---|\n| 规章 | 22 | 235 |\n"
+                        "| 一、本年新收政府信息公开申请数量 | 26 | | | | | | |\n")
+    assert rows[1] == ["规章", "22", "235"]           # the opening and closing pipes bound no cell
+    assert rows[2][-1] == ""                          # a blank last cell between pipes is a cell
+    read = read_tables(rows, "2021")
+    assert read.raw["t2.regulations.issued"] is None  # 2 numbers for 3 columns: which one is lost is unknown
+    assert read.raw["t3.new_received.total"] == ""
+
+
+def test_label_and_number_in_one_cell():
+    read = read_tables(text_to_rows("行政许可 2293\n规章 0 0 0\n"), "2021")
+    assert read.raw["t2.licensing.decisions"] == "2293"
+    assert [read.raw[f"t2.regulations.{c}"] for c in ("issued", "repealed", "in_force")] == ["0", "0", "0"]
 
 
 def test_one_cell_per_line_rows_end_at_a_cell_without_pipe_or_at_the_next_label():

@@ -33,7 +33,7 @@ class Extracted:
     title_year: int | None = None     # the year the title names (form.year)
     period_year: int | None = None    # the year of the statistics period (form.year)
     raw: dict[str, str | None] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # what could not be read, and why (中文)
     lines: list[str] = field(default_factory=list)   # the prose, for the narrative rules
     claims: list[claims.Claim] = field(default_factory=list)      # counts and claims of none
     shares: list[claims.Share] = field(default_factory=list)      # stated percentages
@@ -44,28 +44,29 @@ def failed(report: str, data: bytes, reason: str) -> Extracted:
     return Extracted(report=report, sha256=hashlib.sha256(data).hexdigest(), status="failed", error=reason)
 
 
-def document_rows(data: bytes) -> tuple[str, list[layout.Row], str | None]:
-    """Bytes -> (media kind, rows, page title). Raises NotAReport."""
+def document_rows(data: bytes) -> tuple[str, list[layout.Row], str | None, list[str]]:
+    """Bytes -> (media kind, rows, page title, notes on what could not be read). Raises NotAReport."""
     kind = sniff(data)
     if kind == "pdf":
         rows = layout.pdf_to_rows(data)
         if not any(any(c for c in r) for r in rows):
-            raise NotAReport("no-text: PDF 没有文字层（扫描件），无法读取")
-        return kind, rows, None
+            # a scan: the tables are there but not readable, which is form.tables, never zeros
+            return kind, [], None, ["PDF 没有文字层（扫描件），表格和正文均无法读取"]
+        return kind, rows, None, []
     if kind == "docx":
-        raise NotAReport("unsupported: 暂不支持 DOCX 文件")
+        return kind, layout.docx_to_rows(data), None, []
     text = decode(data, kind)
     if kind == "html":
         rows, title = layout.html_to_rows(text)
-        return kind, rows, title
-    return kind, layout.text_to_rows(text), None
+        return kind, rows, title, []
+    return kind, layout.text_to_rows(text), None, []
 
 
 def extract_report(report: str, data: bytes) -> Extracted:
     """One input file -> Extracted. Never raises for bad input."""
     sha = hashlib.sha256(data).hexdigest()
     try:
-        media, rows, title = document_rows(data)
+        media, rows, title, notes = document_rows(data)
     except NotAReport as e:
         return failed(report, data, str(e))
     except Exception as e:  # a parser crash on a damaged file is a failed input, not a failed run
@@ -82,7 +83,7 @@ def extract_report(report: str, data: bytes) -> Extracted:
         body=meta.find_body(rows, title), year=year, format=fmt,
         published=meta.find_published(rows),
         title_year=meta.title_year(rows, title), period_year=meta.period_year(rows),
-        raw=read.raw, problems=read.problems,
+        raw=read.raw, problems=notes + read.problems,
         lines=prose, claims=claims.read_claims(sentences), shares=claims.read_shares(claims.paragraphs(prose)),
         placeholders=claims.read_placeholders(sentences),
     )

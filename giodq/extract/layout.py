@@ -8,6 +8,7 @@ tables (tables.py) and the metadata (meta.py) is written once:
 - ``html_to_rows``: a web page; each ``<tr>`` is a row, blocks of prose are lines,
   scripts, styles and navigation are dropped.
 - ``pdf_to_rows``: pdfplumber's tables and the page text.
+- ``docx_to_rows``: python-docx paragraphs and tables in document order.
 """
 from __future__ import annotations
 
@@ -64,8 +65,8 @@ def text_to_rows(text: str) -> list[Row]:
         parts = [_clean(p) for p in stripped.split("|")]
         filled = [p for p in parts if p]
         if len(filled) > 1 or not stripped.endswith("|"):
-            flush()  # a whole row on one line
-            rows.append(parts)
+            flush()  # a whole row on one line; the pipes that open and close it bound no cell
+            rows.append(parts[1 if stripped.startswith("|") else 0: -1 if stripped.endswith("|") else None])
             continue
         cell = filled[0]
         if not is_value_cell(cell) and any(is_value_cell(c) for c in pending):
@@ -110,6 +111,7 @@ def html_to_rows(text: str) -> tuple[list[Row], str | None]:
             rows.append([line])
 
     def walk_table(table) -> None:
+        carried: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
         for tr in table.iter("tr"):
             if _nearest_table(tr) is not table:
                 continue
@@ -120,7 +122,7 @@ def html_to_rows(text: str) -> tuple[list[Row], str | None]:
                     walk(td)
                     flush()
                 continue
-            row = [_cell_text(td) for td in cells]
+            row = _expand(cells, carried)
             if any(row):
                 rows.append(row)
 
@@ -148,6 +150,37 @@ def html_to_rows(text: str) -> tuple[list[Row], str | None]:
     walk(body if body is not None else root)
     flush()
     return rows, title
+
+
+def _span(td, name: str) -> int:
+    try:
+        return max(1, min(int(td.get(name, "1")), 100))
+    except ValueError:
+        return 1
+
+
+def _expand(cells, carried: dict[int, int]) -> list[str]:
+    """A <tr>'s cells -> one text per grid column. A cell's text stands in its first column;
+    the other columns it spans (colspan, or rowspan from rows above) are blank, so that the
+    value columns of every row line up (a blank 法人 block spanning five columns is five blanks)."""
+    row: list[str] = []
+    col = 0
+    for td in cells:
+        while carried.get(col, 0) > 0:  # positions taken by a rowspan from above
+            carried[col] -= 1
+            row.append("")
+            col += 1
+        width, height = _span(td, "colspan"), _span(td, "rowspan")
+        row.extend([_cell_text(td)] + [""] * (width - 1))
+        for c in range(col, col + width):
+            if height > 1:
+                carried[c] = height - 1
+        col += width
+    while carried.get(col, 0) > 0:
+        carried[col] -= 1
+        row.append("")
+        col += 1
+    return row
 
 
 def _nearest_table(el):
@@ -182,3 +215,38 @@ def _inside(obj, bbox) -> bool:
     x0, top, x1, bottom = bbox
     return obj.get("x0", 0) >= x0 - 1 and obj.get("x1", 0) <= x1 + 1 and obj.get("top", 0) >= top - 1 \
         and obj.get("bottom", 0) <= bottom + 1
+
+
+def docx_to_rows(data: bytes) -> list[Row]:
+    """A Word document -> rows: paragraphs and table rows in document order. Merged cells are
+    blank after their first grid column, as in html_to_rows."""
+    from docx import Document  # imported here: only DOCX files pay for it
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    doc = Document(io.BytesIO(data))
+    rows: list[Row] = []
+    for block in doc.iter_inner_content():
+        if isinstance(block, Paragraph):
+            if block.text.strip():
+                rows.append([_clean(block.text)])
+        elif isinstance(block, Table):
+            rows.extend(_docx_table_rows(block))
+    return rows
+
+
+def _docx_table_rows(table) -> list[Row]:
+    """Read the table's XML: a cell spanning columns (gridSpan) or continuing a vertical merge
+    (vMerge) leaves its other grid positions blank, as colspan and rowspan do in html_to_rows."""
+    from docx.oxml.ns import qn
+
+    out: list[Row] = []
+    for tr in table._tbl.tr_lst:
+        row: list[str] = []
+        for tc in tr.tc_lst:
+            text = " ".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.iter(qn("w:p")))
+            row.append("" if tc.vMerge == "continue" else _clean(text))
+            row.extend([""] * (tc.grid_span - 1))
+        if any(row):
+            out.append(row)
+    return out

@@ -55,6 +55,20 @@ def split_row(row: Row) -> tuple[list[str], list[str]]:
     return [c for c in row[: last + 1] if c], row[last + 1:]
 
 
+_LABEL_THEN_NUMBERS = re.compile(r"^(?P<label>[^\d\s][^|]*?)\s+(?P<values>[\d.,]+(?:\s+[\d.,]+)*)$")
+
+
+def _split_cell(row: Row) -> Row:
+    """A row written as one cell, "行政许可 2293" or "规章 0 0 0": label and numbers apart."""
+    filled = [c for c in row if c]
+    if len(filled) != 1:
+        return row
+    m = _LABEL_THEN_NUMBERS.match(filled[0])
+    if not m or not all(is_value_cell(v) for v in m.group("values").split()):
+        return row
+    return [m.group("label")] + m.group("values").split()
+
+
 def fit_values(values: list[str], n: int) -> list[str] | None:
     """The n value cells of a row. Blank cells inside a run of numbers are cells
     (a blank 法人 column); blank padding left by merged cells at either end is not."""
@@ -98,7 +112,7 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
     row_defs = tuple(r for r, _ in spec)
     seen: set[str] = set()
     for row in rows:
-        labels, tail = split_row(row)
+        labels, tail = split_row(_split_cell(row))
         if not labels or not any(is_value_cell(c) for c in tail):
             _malformed_row(row, table, row_defs, by_row, seen, read)
             continue

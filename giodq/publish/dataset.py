@@ -15,6 +15,7 @@ REPORTS_SCHEMA = pa.schema([
     ("media", pa.string()), ("published", pa.date32()),
     ("errors", pa.int64()), ("warnings", pa.int64()),      # findings by severity
     ("not_assessed", pa.list_(pa.string())),                # rules skipped for this report
+    ("notes", pa.list_(pa.string())),                       # what extraction could not read, and why
 ])
 CELLS_SCHEMA = pa.schema([
     ("report", pa.string()), ("key", pa.string()), ("table", pa.string()), ("row", pa.string()),
