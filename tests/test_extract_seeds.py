@@ -49,7 +49,7 @@ def test_seed_001_free_text_template_has_no_tables():
 
 
 def test_html_page_with_split_labels_and_blank_cells():
-    want = json.loads((FIXTURES / "shuyang-drc-2023.expected.json").read_text(encoding="utf-8"))
+    want = json.loads((FIXTURES / "corpus-expected.json").read_text(encoding="utf-8"))
     e = _check("shuyang-drc-2023.html", want["shuyang-drc-2023.html"])
     assert e.media == "html"
     assert e.body == "沭阳县发展和改革局"          # the 发布机构 field, not the site chrome
