@@ -74,7 +74,7 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
     rows = []
     for r in reports:
         rows.append({
-            "report": r.report, "sha256": r.sha256, "body": r.body, "year": r.year,
+            "report": r.report, "sha256": r.sha256, "title": r.title, "body": r.body, "year": r.year,
             "format": r.format if r.status == "ok" else None, "status": r.status, "error": r.error,
             "media": r.media, "published": r.published,
             "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
@@ -112,8 +112,10 @@ def run_record(run_id: str, source: str, out: Path, started: datetime, reports: 
 def publish(out: Path, reports: list[Extracted], validation: Validation, record: dict) -> dict:
     """Write the dataset, the Data Docs and run.json under OUT."""
     t0 = time.perf_counter()
-    write_dataset(out, reports_table(reports, validation), validation.cells, validation.findings)
-    index = build_data_docs(validation.results, out / "data_docs")
+    table = reports_table(reports, validation)
+    write_dataset(out, table, validation.cells, validation.findings)
+    index = build_data_docs(validation.results, out / "data_docs", table, validation.findings, validation.cells,
+                            record["source"])
     record = record | {"data_docs": str(index)}
     record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
     (out / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

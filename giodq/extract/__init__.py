@@ -26,6 +26,7 @@ class Extracted:
     status: str = "ok"
     error: str | None = None
     media: str | None = None          # pdf, docx, html, text
+    title: str | None = None          # the report's title as written
     body: str | None = None
     year: int | None = None
     format: str = "unknown"
@@ -80,7 +81,7 @@ def extract_report(report: str, data: bytes) -> Extracted:
     sentences = claims.sentences(prose)
     return Extracted(
         report=report, sha256=sha, media=media,
-        body=meta.find_body(rows, title), year=year, format=fmt,
+        title=meta.find_title(rows, title), body=meta.find_body(rows, title), year=year, format=fmt,
         published=meta.find_published(rows),
         title_year=meta.title_year(rows, title), period_year=meta.period_year(rows),
         raw=read.raw, problems=notes + read.problems,

@@ -53,6 +53,23 @@ def _signature(rows: list[Row]) -> str | None:
     return None
 
 
+def find_title(rows: list[Row], title: str | None = None) -> str | None:
+    """The report's title as written: the page <title>, else the first line that names an annual report."""
+    if title:
+        return title
+    lines = [line.strip() for line in _lines(rows, 30)]
+    for i, line in enumerate(lines):
+        line = re.sub(r"^#+\s*", "", line)
+        if (re.search(r"信息公开", line) and re.search(r"年度报告|年报", line) and len(line) <= 80
+                and not re.search(r"[|《，,。；]", line)):  # a title, not a sentence about the report
+            before = lines[i - 1] if i else ""
+            # "淮安市人民政府" / "2024 年政府信息公开工作年度报告": the body on the line above
+            if re.match(r"^(?:19|20)\d{2}\s*年", line) and re.fullmatch(_ORG, re.sub(r"\s+", "", before)):
+                return f"{before}{line}"
+            return line
+    return None
+
+
 def find_body(rows: list[Row], title: str | None = None) -> str | None:
     """The body that wrote the report, as written: the 发布机构 field, the title, the first
     paragraph, the signature at the end, a body named after the year."""

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 REPORTS_SCHEMA = pa.schema([
-    ("report", pa.string()), ("sha256", pa.string()), ("body", pa.string()), ("year", pa.int64()),
+    ("report", pa.string()), ("sha256", pa.string()), ("title", pa.string()), ("body", pa.string()),
+    ("year", pa.int64()),
     ("format", pa.string()), ("status", pa.string()), ("error", pa.string()),
     ("media", pa.string()), ("published", pa.date32()),
     ("errors", pa.int64()), ("warnings", pa.int64()),      # findings by severity

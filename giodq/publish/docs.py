@@ -1,39 +1,124 @@
-"""GX Data Docs for a run, built from the run's validation results into OUT/data_docs."""
+"""The reviewers' site: GX Data Docs for the run, with giodq's report pages next to it.
+
+GX builds the site (its validation result pages, the expectations' Chinese descriptions,
+its site builder) from this run's results; giodq's views (publish/views, loaded by GX as
+custom views) make its pages load local copies of their scripts and styles and link to
+the report list, which GX's index page includes. The report pages (review.py) are
+written into the same site and link back to GX's validation pages.
+
+The site is built beside the old one and swapped in, so a reader never sees half a site.
+"""
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
+from importlib.resources import files
 from pathlib import Path
 
+import pandas as pd
 from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
 
+from giodq.ingest import open_source
+from giodq.publish import review
+from giodq.validate.rules import RULES
 from giodq.validate.run import ephemeral_context
 from giodq.validate.suites import SUITE_BATCH, load_suites
 
 SITE = "giodq"
+_ASSETS = files("giodq.publish") / "assets"
+_VIEWS = files("giodq.publish") / "views"
 
 
-def build_data_docs(results: dict[str, dict], out_dir: Path) -> Path:
-    """{suite: GX result JSON} -> the GX Data Docs site at out_dir; returns its index.html.
-    Results are passed as JSON so that this stage needs nothing from the validate stage's
-    GX context (and can rebuild the docs of a stored run)."""
+def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) -> None:
+    """GX's Data Docs for the results, with giodq's views and report list."""
+    with tempfile.TemporaryDirectory() as plugins:
+        views = Path(plugins) / "custom_data_docs" / "views"
+        shutil.copytree(str(_VIEWS), views)
+        (views / "giodq_reports_section.html").write_text(review.reports_section(reports), encoding="utf-8")
+        context = ephemeral_context()
+        context.variables.plugins_directory = plugins
+        context.add_data_docs_site(site_name=SITE, site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False,
+                                   "view": {"module_name": "giodq.publish.gx_views",
+                                            "class_name": "GiodqIndexPageView"}},
+            "site_section_builders": {
+                section: {"view": {"module_name": "giodq.publish.gx_views", "class_name": "GiodqPageView"}}
+                for section in ("expectations", "validations")},
+        })
+        for suite in load_suites().values():
+            context.suites.add(suite)
+        for name, result_json in results.items():
+            result = expectationSuiteValidationResultSchema.load(result_json)
+            key = ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                run_id=result.meta["run_id"], batch_identifier=SUITE_BATCH[name])
+            context.validation_results_store.set(key, result)
+        context.build_data_docs(site_names=[SITE])
+
+
+def _suite_pages(site_dir: Path) -> dict[str, str]:
+    """Rule id -> the GX validation page of the suite that checks it (path from the site root)."""
+    by_suite = {p.parts[len(site_dir.parts) + 1]: p.relative_to(site_dir).as_posix()
+                for p in sorted((site_dir / "validations").rglob("*.html"))}
+    return {r.id: by_suite[r.suites[0]] for r in RULES if r.suites and r.suites[0] in by_suite}
+
+
+def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFrame | None = None,
+                    findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
+                    source_uri: str | None = None) -> Path:
+    """The run's site at out_dir; returns its index.html. Results are passed as JSON so that
+    this stage needs nothing from the validate stage's GX context."""
     out_dir = out_dir.resolve()  # GX's filesystem store takes absolute paths only
-    out_dir.mkdir(parents=True, exist_ok=True)
-    context = ephemeral_context()
-    context.add_data_docs_site(site_name=SITE, site_config={
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(out_dir)},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
-    for suite in load_suites().values():
-        context.suites.add(suite)
-    for name, result_json in results.items():
-        result = expectationSuiteValidationResultSchema.load(result_json)
-        key = ValidationResultIdentifier(
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-            run_id=result.meta["run_id"], batch_identifier=SUITE_BATCH[name])
-        context.validation_results_store.set(key, result)
-    context.build_data_docs(site_names=[SITE])
+    reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
+    staging = out_dir.parent / f".{out_dir.name}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    try:
+        _gx_site(results, staging, reports)
+        shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
+        (staging / "static" / "giodq").mkdir(parents=True)
+        shutil.copy(str(_ASSETS / "giodq.css"), staging / "static" / "giodq" / "giodq.css")
+        _report_pages(staging, reports, findings, cells, source_uri)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = out_dir.parent / f".{out_dir.name}-old-{uuid.uuid4().hex[:8]}"
+    if out_dir.exists():
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
     return out_dir / "index.html"
+
+
+def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | None, cells: pd.DataFrame | None,
+                  source_uri: str | None) -> None:
+    """One page per readable report, and a copy of its source file, so the site stands alone."""
+    ok = reports[reports["status"] == "ok"]
+    if ok.empty:
+        return
+    pages, sources = site / "reports", site / "sources"
+    pages.mkdir()
+    sources.mkdir()
+    suite_pages = _suite_pages(site)
+    by_report_f = dict(tuple(findings.groupby("report"))) if findings is not None and len(findings) else {}
+    by_report_c = dict(tuple(cells.groupby("report"))) if cells is not None and len(cells) else {}
+    empty_f = pd.DataFrame(columns=findings.columns if findings is not None else ["rule"])
+    empty_c = pd.DataFrame(columns=["key", "raw"])
+    source = open_source(source_uri) if source_uri else None
+    for report in ok.itertuples(index=False):
+        has_source = False
+        if source is not None:
+            try:
+                (sources / review.source_name(report.report)).write_bytes(source.read(report.report))
+                has_source = True
+            except OSError:
+                pass  # the page says the source is not available rather than linking nowhere
+        html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
+                                  by_report_c.get(report.report, empty_c), suite_pages, has_source)
+        (pages / f"{review.report_id(report.report)}.html").write_text(html, encoding="utf-8")

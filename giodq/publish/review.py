@@ -1,0 +1,97 @@
+"""The reviewer's pages, built next to GX's Data Docs from the same run.
+
+- ``reports_section``: the list of reports, worst first, and the inputs that failed; GX's
+  index page includes it (views/index_page.j2), so a reviewer starts there.
+- ``report_page``: one page per report: body, year, each finding with its place (labels),
+  expected and observed and the sentence quoted, the tables as read, a link to the source
+  file and to the GX validation pages the findings come from.
+
+Everything is rendered by Jinja with autoescaping on: report text (titles, file names,
+sentences) is shown as text, never run.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import PurePosixPath
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from giodq import cells as cm
+from giodq.validate.rules import BY_ID, SEVERITY_ZH
+
+_ENV = Environment(loader=PackageLoader("giodq.publish", "review_templates"),
+                   autoescape=select_autoescape(default=True, default_for_string=True))
+FORMAT_ZH = {"2021": "2021 年格式", "2019": "2019 年格式", "legacy": "2019 年以前（无标准表格）", "unknown": "未能确定"}
+
+
+def report_id(report: str) -> str:
+    """A file-system- and URL-safe name for a report's page (report keys can hold anything)."""
+    return hashlib.sha1(report.encode("utf-8")).hexdigest()[:16]
+
+
+def source_name(report: str) -> str:
+    """Where a report's source file is copied in the site: sources/<id><suffix>."""
+    suffix = PurePosixPath(report).suffix.lower()
+    return f"{report_id(report)}{suffix if suffix.isascii() and suffix[1:].isalnum() else ''}"
+
+
+def _worst_first(reports: pd.DataFrame) -> pd.DataFrame:
+    ok = reports[reports["status"] == "ok"].copy()
+    return ok.sort_values(["errors", "warnings", "report"], ascending=[False, False, True], kind="stable")
+
+
+def reports_section(reports: pd.DataFrame) -> str:
+    """The index's list of reports (worst first) and failed inputs, as an HTML fragment."""
+    ok = _worst_first(reports)
+    failed = reports[reports["status"] != "ok"].sort_values("report")
+    rows = [{"report": r.report, "href": f"reports/{report_id(r.report)}.html", "body": r.body or "（未识别）",
+             "year": "" if pd.isna(r.year) else int(r.year), "format": FORMAT_ZH.get(r.format, r.format),
+             "errors": int(r.errors), "warnings": int(r.warnings),
+             "not_assessed": len(r.not_assessed) if r.not_assessed is not None else 0}
+            for r in ok.itertuples()]
+    return _ENV.get_template("reports_section.html").render(
+        rows=rows, failed=[{"report": r.report, "error": r.error} for r in failed.itertuples()],
+        total=len(reports), errors=int(ok["errors"].sum()), warnings=int(ok["warnings"].sum()))
+
+
+def _tables(cells: pd.DataFrame) -> list[dict]:
+    """The report's cells laid out as its tables (raw text as written; missing shown as such)."""
+    raw = dict(zip(cells["key"], cells["raw"]))
+    out = []
+    for table, title in cm.TABLES.items():
+        keys = [k for k in raw if k.startswith(table + ".")]
+        if not keys:
+            continue
+        rows: dict[str, dict] = {}
+        cols: list[str] = []
+        for k in keys:
+            c = cm.all_cells()[k]
+            rows.setdefault(c.row, {"label": c.row_label, "values": {}})["values"][c.col_label] = raw[k]
+            if c.col_label not in cols:
+                cols.append(c.col_label)
+        out.append({"title": title, "cols": cols, "rows": list(rows.values())})
+    return out
+
+
+def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, suite_pages: dict[str, str],
+                has_source: bool) -> str:
+    """One report's page. ``suite_pages``: rule id -> path of the GX validation page (from the site root)."""
+    items = []
+    for f in findings.sort_values(["severity", "rule"], key=lambda s: s.map({"error": 0, "warning": 1})
+                                  if s.name == "severity" else s).itertuples():
+        items.append({
+            "severity": f.severity, "severity_zh": SEVERITY_ZH[f.severity], "rule": f.rule, "title": f.title,
+            "description": BY_ID[f.rule].description, "where": f.where, "expected": f.expected,
+            "observed": f.observed, "sentence": None if pd.isna(f.sentence) else f.sentence, "message": f.message,
+            "cells": [{"key": k, "label": cm.label(k)} for k in dict.fromkeys(f.cells)],
+            "gx_page": suite_pages.get(f.rule),
+        })
+    not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in (report.not_assessed or [])]
+    return _ENV.get_template("report_page.html").render(
+        r=report, year="" if pd.isna(report.year) else int(report.year),
+        format_zh=FORMAT_ZH.get(report.format, report.format), findings=items,
+        errors=sum(i["severity"] == "error" for i in items), warnings=sum(i["severity"] == "warning" for i in items),
+        not_assessed=not_assessed, notes=list(report.notes) if report.notes is not None else [],
+        tables=_tables(cells), source=f"../sources/{source_name(report.report)}" if has_source else None,
+        published=None if pd.isna(report.published) else str(report.published)[:10])
