@@ -10,6 +10,7 @@ The site is built beside the old one and swapped in, so a reader never sees half
 """
 from __future__ import annotations
 
+import html
 import shutil
 import tempfile
 import uuid
@@ -34,6 +35,18 @@ _ASSETS = files("giodq.publish") / "assets"
 _VIEWS = files("giodq.publish") / "views"
 
 
+def _escaped(value):
+    """Report text inside a GX result (file names, sentences, raw cells), HTML-escaped: GX's page
+    templates do not escape the unexpected values they show, so a report could run script there."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
 def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) -> None:
     """GX's Data Docs for the results, with giodq's views and report list."""
     with tempfile.TemporaryDirectory() as plugins:
@@ -55,7 +68,9 @@ def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) ->
         for suite in load_suites().values():
             context.suites.add(suite)
         for name, result_json in results.items():
-            result = expectationSuiteValidationResultSchema.load(result_json)
+            shown = result_json | {"results": [r | {"result": _escaped(r.get("result") or {})}
+                                               for r in result_json["results"]]}
+            result = expectationSuiteValidationResultSchema.load(shown)
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
                 run_id=result.meta["run_id"], batch_identifier=SUITE_BATCH[name])

@@ -45,7 +45,8 @@ def reports_section(reports: pd.DataFrame) -> str:
     """The index's list of reports (worst first) and failed inputs, as an HTML fragment."""
     ok = _worst_first(reports)
     failed = reports[reports["status"] != "ok"].sort_values("report")
-    rows = [{"report": r.report, "href": f"reports/{report_id(r.report)}.html", "body": r.body or "（未识别）",
+    rows = [{"report": r.report, "href": f"reports/{report_id(r.report)}.html",
+             "body": r.body if isinstance(r.body, str) and r.body else "（未识别）",
              "year": "" if pd.isna(r.year) else int(r.year), "format": FORMAT_ZH.get(r.format, r.format),
              "errors": int(r.errors), "warnings": int(r.warnings),
              "not_assessed": len(r.not_assessed) if r.not_assessed is not None else 0}
@@ -88,8 +89,9 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
             "gx_page": suite_pages.get(f.rule),
         })
     not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in (report.not_assessed or [])]
+    text = lambda v: v if isinstance(v, str) and v else None  # noqa: E731 (NaN, None -> None)
     return _ENV.get_template("report_page.html").render(
-        r=report, year="" if pd.isna(report.year) else int(report.year),
+        r=report, body=text(report.body), title=text(report.get("title")), year="" if pd.isna(report.year) else int(report.year),
         format_zh=FORMAT_ZH.get(report.format, report.format), findings=items,
         errors=sum(i["severity"] == "error" for i in items), warnings=sum(i["severity"] == "warning" for i in items),
         not_assessed=not_assessed, notes=list(report.notes) if report.notes is not None else [],
