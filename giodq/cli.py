@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="giodq", description="Check 政府信息公开工作年度报告 files.")
     sub = ap.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="check every report under SOURCE, write dataset and Data Docs to OUT")
-    run.add_argument("source", help="a folder of report files")
+    run.add_argument("source", help="a folder of report files, or s3://bucket/prefix (endpoint and credentials "
+                                    "from AWS_ENDPOINT_URL, AWS_PROFILE, ...)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--batch-size", type=int, default=None, help="reports per extraction task")
     suites = sub.add_parser("suites", help="regenerate expectations/*.json from the rule catalogue")
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     apply_prefect_defaults()
     from flows.district_run import district_run
 
-    record = district_run(source=args.source, out=args.out, batch_size=args.batch_size)
+    try:
+        record = district_run(source=args.source, out=args.out, batch_size=args.batch_size)
+    except Exception as e:  # the run itself could not proceed (no bucket, no access): say so, exit non-zero
+        print(f"giodq: 运行失败 run failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     print(_summary(record))
     return 0
 

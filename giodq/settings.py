@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     batch_size: int = 200
     # Prefect's ephemeral server takes 17-26 s to start on 2 cores; its default timeout is 20 s.
     prefect_startup_timeout_s: int = 120
+    # Object storage. The endpoint, region and credentials come from the usual AWS settings
+    # (AWS_ENDPOINT_URL, AWS_PROFILE, ...), read by boto3 itself. MinIO and Aliyun OSS
+    # want path-style or virtual-hosted addressing: "auto", "path" or "virtual".
+    s3_addressing_style: str = "auto"
+    # botocore's own retries (standard mode: backoff on throttling and 5xx), before a read fails
+    s3_max_attempts: int = 5
 
 
 def settings() -> Settings:
