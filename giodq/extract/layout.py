@@ -201,7 +201,7 @@ def pdf_to_rows(data: bytes) -> list[Row]:
         for page in pdf.pages:
             tables = page.find_tables()
             boxes = [t.bbox for t in tables]
-            outside = page.filter(lambda obj: not any(_inside(obj, b) for b in boxes)) if boxes else page
+            outside = page.filter(lambda obj, boxes=boxes: not any(_inside(obj, b) for b in boxes)) if boxes else page
             items: list[tuple[float, Row]] = [(line["top"], [_clean(line["text"])])
                                               for line in outside.extract_text_lines() if line["text"].strip()]
             for t in tables:

@@ -212,7 +212,7 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                                    "prev_carried_forward": value(pairs["previous"],
                                                                  cm.key("t3", "carried_forward", c.key))}))
     for row in ("regulations", "normative_docs"):
-        k = lambda col: cm.key("t2", row, col)  # noqa: E731
+        k = lambda col, row=row: cm.key("t2", row, col)  # noqa: E731
         in_force.append(pd.DataFrame({"report": pairs["report"], "previous": pairs["previous"], "row": row,
                                       "in_force": value(pairs["report"], k("in_force")),
                                       "repealed": value(pairs["report"], k("repealed")),
