@@ -58,3 +58,14 @@ def test_run_record_lists_failures(out):
     # failed inputs have no cells; the readable ones have every canonical cell of their format
     cells = pq.read_table(out / "dataset" / "cells.parquet").to_pandas()
     assert set(cells["report"]) == {p.name for p in SAMPLES.iterdir()} - {"001_183f359fdb579c94.txt"}
+
+
+def test_a_bug_on_one_file_fails_that_input_only(monkeypatch):
+    from giodq.extract import tables
+
+    def boom(rows, fmt):
+        raise KeyError("unexpected layout")
+
+    monkeypatch.setattr(tables, "read_tables", boom)
+    e = extract_report("odd.txt", "规章 | 1 | 0 | 3 |\n".encode())
+    assert e.status == "failed" and e.error.startswith("extract:") and "unexpected layout" in e.error

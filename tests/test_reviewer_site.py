@@ -22,6 +22,7 @@ def site(tmp_path_factory):
     for p in SAMPLES.iterdir():
         shutil.copy(p, src / p.name)
     (src / "scan.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    (src / "notes.json").write_text('{"note": "not a report"}')  # readable, no table: every cell missing
     # seed 004 with script in its title and in the sentence its finding quotes
     text = read_fixture("004_47717d3cd7e0ea5b.txt").decode()
     text = text.replace("湛河区轻工路街道办事处 2024 年政府信息公开工作 年度报告",
@@ -56,7 +57,7 @@ def test_index_lists_reports_worst_first_and_failed_inputs(site, page):
     page.goto((site / "index.html").as_uri())
     rows = page.locator("#giodq-report-list tbody tr")
     names = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
-    assert len(names) == 6 and names[0] in ("004_47717d3cd7e0ea5b.txt", HOSTILE_NAME)
+    assert len(names) == 7 and names[0] in ("004_47717d3cd7e0ea5b.txt", HOSTILE_NAME, "notes.json")
     for seed in ("000_11add77ccab5606b.txt", "001_183f359fdb579c94.txt", "002_40523efafb065443.txt",
                  "003_72b5106183aba5ae.txt"):
         assert seed in names
@@ -84,6 +85,15 @@ def test_one_click_from_the_index_to_seed_004s_findings(site, page):
     page.click("a.giodq-nav-reports")
     page.wait_for_selector("#giodq-report-list")
     assert page.outside == []
+
+
+def test_a_report_with_no_cells_shows_them_as_not_read(site, page):
+    page.goto((site / "index.html").as_uri())
+    page.click("a.giodq-report-link:text-is('notes.json')")
+    page.wait_for_load_state()
+    assert page.locator("li.giodq-finding[data-rule='form.tables']").count() == 3
+    assert page.locator("td.giodq-missing").count() == 200   # every cell of the 2021 tables: 未读取, never 0
+    assert page.locator("td.giodq-missing").first.inner_text() == "未读取"
 
 
 def test_hostile_text_is_shown_not_run(site, page):

@@ -73,6 +73,15 @@ def extract_report(report: str, data: bytes) -> Extracted:
     except Exception as e:  # a parser crash on a damaged file is a failed input, not a failed run
         log.exception("cannot read %s", report)
         return failed(report, data, f"unreadable: 无法解析文件（{type(e).__name__}: {e}）")
+    try:
+        return _read(report, sha, media, rows, title, notes)
+    except Exception as e:  # a bug met on one odd file fails that input, not the batch or the run
+        log.exception("cannot extract %s", report)
+        return failed(report, data, f"extract: 提取失败（{type(e).__name__}: {e}）")
+
+
+def _read(report: str, sha: str, media: str, rows: list, title: str | None, notes: list[str]) -> Extracted:
+    """Rows of one document -> Extracted: metadata, tables, narrative."""
     year = meta.find_year(rows, title)
     has_numbers = any(is_value_cell(c) for r in rows if len(r) > 1 for c in r)
     fmt = meta.decide_format(year, tables.detect_format(rows), rows, has_numbers)

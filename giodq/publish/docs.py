@@ -11,6 +11,7 @@ The site is built beside the old one and swapped in, so a reader never sees half
 from __future__ import annotations
 
 import html
+import logging
 import shutil
 import tempfile
 import uuid
@@ -31,6 +32,7 @@ from giodq.validate.run import ephemeral_context
 from giodq.validate.suites import SUITE_BATCH, load_suites
 
 SITE = "giodq"
+log = logging.getLogger(__name__)
 _ASSETS = files("giodq.publish") / "assets"
 _VIEWS = files("giodq.publish") / "views"
 
@@ -134,6 +136,10 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
                 has_source = True
             except OSError:
                 pass  # the page says the source is not available rather than linking nowhere
-        html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
-                                  by_report_c.get(report.report, empty_c), suite_pages, has_source)
+        try:
+            html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
+                                      by_report_c.get(report.report, empty_c), suite_pages, has_source)
+        except Exception as e:  # one page that cannot be drawn must not cost the run its site
+            log.exception("report page for %s", report.report)
+            html = review.error_page(report.report, f"{type(e).__name__}: {e}")
         (pages / f"{review.report_id(report.report)}.html").write_text(html, encoding="utf-8")

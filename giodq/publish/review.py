@@ -58,7 +58,7 @@ def reports_section(reports: pd.DataFrame) -> str:
 
 def _tables(cells: pd.DataFrame) -> list[dict]:
     """The report's cells laid out as its tables (raw text as written; missing shown as such)."""
-    raw = dict(zip(cells["key"], cells["raw"]))
+    raw = {k: (None if pd.isna(v) else v) for k, v in zip(cells["key"], cells["raw"])}  # NA: not located
     out = []
     for table, title in cm.TABLES.items():
         keys = [k for k in raw if k.startswith(table + ".")]
@@ -97,3 +97,13 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
         not_assessed=not_assessed, notes=list(report.notes) if report.notes is not None else [],
         tables=_tables(cells), source=f"../sources/{source_name(report.report)}" if has_source else None,
         published=None if pd.isna(report.published) else str(report.published)[:10])
+
+
+def error_page(report: str, error: str) -> str:
+    """The page of a report whose page could not be drawn: the report and why, escaped."""
+    return _ENV.from_string(
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="UTF-8"><title>{{ report }}</title>'
+        '<link rel="stylesheet" href="../static/giodq/giodq.css"></head><body class="giodq-page">'
+        '<nav class="giodq-nav"><a href="../index.html#giodq-reports">← 返回报告清单</a></nav>'
+        '<h1 class="giodq-title">{{ report }}</h1><p>本页未能生成（{{ error }}），请查看数据集中的 findings。</p>'
+        '</body></html>').render(report=report, error=error)
