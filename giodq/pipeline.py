@@ -118,7 +118,12 @@ def publish(out: Path, reports: list[Extracted], validation: Validation, record:
                             record["source"])
     record = record | {"data_docs": str(index)}
     record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
-    (out / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    text = json.dumps(record, ensure_ascii=False, indent=2)
+    # the history keeps every run's record (runs/<started>-<id>.json); run.json is the latest
+    history = out / "runs"
+    history.mkdir(exist_ok=True)
+    (history / f"{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}.json").write_text(text, encoding="utf-8")
+    (out / "run.json").write_text(text, encoding="utf-8")
     return record
 
 

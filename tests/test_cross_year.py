@@ -55,4 +55,5 @@ def test_last_year_from_the_dataset_at_out(tmp_path):
     f = pq.read_table(tmp_path / "out" / "dataset" / "findings.parquet").to_pandas()
     carry = f[f["rule"] == "cross_year.carry"]
     assert set(carry["report"]) == {"zhanhe-2024.txt"}
+    assert len(list((tmp_path / "out" / "runs").glob("*.json"))) == 2   # each run's record is kept
     assert carry["where"].str.contains("与上年报告 zhanhe-2023.txt 比较").all()
