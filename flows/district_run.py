@@ -43,7 +43,7 @@ def validate_reports(reports, previous):
 
 @task(cache_policy=NO_CACHE)
 def publish(out: str, reports, validation, record: dict) -> dict:
-    return pipeline.publish(Path(out), reports, validation, record)
+    return pipeline.publish(Path(out), pipeline.reports_table(reports, validation), validation, record)
 
 
 @flow(name="district-run", flow_run_name="district-run {source}")

@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
                                     "from AWS_ENDPOINT_URL, AWS_PROFILE, ...)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--batch-size", type=int, default=None, help="reports per extraction task")
+    again = sub.add_parser("rerun", help="re-check one report after a corrected upload; update OUT")
+    again.add_argument("key", help="the report's key relative to SOURCE")
+    again.add_argument("--source", required=True, help="the folder or s3://bucket/prefix the key is under")
+    again.add_argument("--out", required=True, help="the output folder of the district run")
     suites = sub.add_parser("suites", help="regenerate expectations/*.json from the rule catalogue")
     suites.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
     args = ap.parse_args(argv)
@@ -44,6 +48,21 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if stale else 0
         for p in write_suites():
             print(f"wrote {p}")
+        return 0
+
+    if args.command == "rerun":
+        apply_prefect_defaults()
+        from flows.rerun import rerun
+
+        try:
+            record = rerun(key=args.key, source=args.source, out=args.out)
+        except Exception as e:
+            print(f"giodq: 重新检查失败 rerun failed: {type(e).__name__}: {e}", file=sys.stderr)
+            return 1
+        print(f"重新检查 rerun: {record['rerun']}")
+        for label, items in (("新出现 appeared", record["appeared"]), ("已解决 resolved", record["resolved"])):
+            print(f"{label}: {len(items)}" + "".join(f"\n  {i['report']} {i['rule']} {i['where']}" for i in items))
+        print(f"审阅页面 Data Docs: {record['data_docs']}")
         return 0
 
     from giodq.ingest import open_source

@@ -109,10 +109,9 @@ def run_record(run_id: str, source: str, out: Path, started: datetime, reports: 
     }
 
 
-def publish(out: Path, reports: list[Extracted], validation: Validation, record: dict) -> dict:
-    """Write the dataset, the Data Docs and run.json under OUT."""
+def publish(out: Path, table: pd.DataFrame, validation: Validation, record: dict) -> dict:
+    """Write the dataset (``table``: reports_table), the Data Docs and run.json under OUT."""
     t0 = time.perf_counter()
-    table = reports_table(reports, validation)
     write_dataset(out, table, validation.cells, validation.findings)
     index = build_data_docs(validation.results, out / "data_docs", table, validation.findings, validation.cells,
                             record["source"])
@@ -139,4 +138,4 @@ def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
     t2 = time.perf_counter()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                         {"extract": t1 - t0, "validate": t2 - t1}, out / "data_docs" / "index.html")
-    return publish(out, reports, validation, record)
+    return publish(out, reports_table(reports, validation), validation, record)

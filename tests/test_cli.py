@@ -67,3 +67,13 @@ def test_data_docs_carry_the_chinese_rule_titles(run_samples):
 def test_missing_source_is_a_clear_error(tmp_path):
     proc = _giodq("run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"), home=tmp_path)
     assert proc.returncode == 2 and "source folder not found" in proc.stderr
+
+
+def test_rerun_one_report_through_the_flow(run_samples, tmp_path):
+    _, out = run_samples
+    work = out.parent
+    proc = _giodq("rerun", "004_47717d3cd7e0ea5b.txt", "--source", "samples", "--out", "out", home=tmp_path, cwd=work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rerun: 004_47717d3cd7e0ea5b.txt" in proc.stdout
+    assert "已解决 resolved: 0" in proc.stdout           # the file did not change: nothing resolved
+    assert len(list((out / "runs").glob("*.json"))) == 2

@@ -60,3 +60,11 @@ def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     reports = pq.read_table(final / "reports.parquet", columns=["report", "body", "year", "status"]).to_pandas()
     cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
     return reports, cells
+
+
+def read_full_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """(reports, cells, findings) at OUT, every column, or None when there is none yet."""
+    final = Path(out) / "dataset"
+    if not (final / "reports.parquet").exists():
+        return None
+    return tuple(pq.read_table(final / f"{name}.parquet").to_pandas() for name in ("reports", "cells", "findings"))

@@ -88,7 +88,8 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
             "cells": [{"key": k, "label": cm.label(k)} for k in dict.fromkeys(f.cells)],
             "gx_page": suite_pages.get(f.rule),
         })
-    not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in (report.not_assessed or [])]
+    skipped = report.not_assessed if report.not_assessed is not None else []  # a list, or an array from Parquet
+    not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in skipped]
     text = lambda v: v if isinstance(v, str) and v else None  # noqa: E731 (NaN, None -> None)
     return _ENV.get_template("report_page.html").render(
         r=report, body=text(report.body), title=text(report.get("title")), year="" if pd.isna(report.year) else int(report.year),

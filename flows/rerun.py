@@ -1,0 +1,19 @@
+"""Rerun one report as a Prefect flow (``key`` as a parameter): the deployment a reviewer
+triggers after a unit uploads a corrected file. Wiring only: giodq.rerun holds the logic."""
+from __future__ import annotations
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from giodq import rerun as rerun_lib
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def rerun_report(key: str, source: str, out: str) -> dict:
+    return rerun_lib.rerun(key, source, out)
+
+
+@flow(name="rerun-report", flow_run_name="rerun {key}")
+def rerun(key: str, source: str, out: str) -> dict:
+    """Re-read report KEY from SOURCE and update the dataset and site at OUT."""
+    return rerun_report(key, source, out)

@@ -1,0 +1,102 @@
+"""Rerun one report after its unit uploads a corrected file: re-read it, replace its rows in the
+dataset at OUT, re-check what depends on it, rebuild the site, and record what changed.
+
+What depends on a report: its own rules, and the cross-year rules of the same body's report
+of the next year (whose 上年结转 is compared with this report's 结转下年度). Every other
+report's rows are left exactly as they were.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from giodq.extract import Extracted
+from giodq.pipeline import extract_batch, publish, reports_table, run_record, validate_reports
+from giodq.publish.dataset import read_full_dataset
+from giodq.validate.frames import normalise_body
+from giodq.validate.rules import ERROR, WARNING
+
+CROSS_YEAR = ("cross_year.carry", "cross_year.in_force")
+
+
+def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
+    """A report as the dataset holds it (metadata and raw cells, no narrative): enough to
+    re-check its cross-year rules."""
+    mine = cells[cells["report"] == row["report"]]
+    raw = {k: (None if pd.isna(v) else v) for k, v in zip(mine["key"], mine["raw"])}
+    year = None if pd.isna(row["year"]) else int(row["year"])
+    return Extracted(report=row["report"], sha256=row["sha256"], body=row["body"], year=year,
+                     format=row["format"], raw=raw)
+
+
+def _successors(report: Extracted, reports: pd.DataFrame) -> pd.DataFrame:
+    """Readable reports of the same body on the year after."""
+    if report.year is None or not report.body:
+        return reports.iloc[0:0]
+    key = normalise_body(report.body)
+    same = reports["body"].map(lambda b: normalise_body(b) if isinstance(b, str) else None) == key
+    return reports[same & (reports["year"] == report.year + 1) & (reports["status"] == "ok")]
+
+
+def _identity(findings: pd.DataFrame) -> dict[tuple, str]:
+    return {(f.report, f.rule, f.where, f.sentence if isinstance(f.sentence, str) else ""): f.message
+            for f in findings.itertuples()}
+
+
+def rerun(key: str, source: str, out: str | Path) -> dict:
+    """Rerun report ``key`` from ``source`` into the dataset at ``out``. Returns the run record,
+    which lists the findings that appeared and the ones the correction resolved."""
+    out = Path(out).resolve()
+    dataset = read_full_dataset(out)
+    if dataset is None:
+        raise ValueError(f"no dataset at {out}: run the district first (giodq run SOURCE --out OUT)")
+    old_reports, old_cells, old_findings = dataset
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+    [report] = extract_batch(source, [key])
+    t1 = time.perf_counter()
+
+    others = old_reports[old_reports["report"] != key]
+    other_cells = old_cells[old_cells["report"] != key]
+    validation = validate_reports([report], (others, other_cells))
+    new_row = reports_table([report], validation)
+    cells = pd.concat([other_cells, validation.cells], ignore_index=True)
+    reports = pd.concat([others, new_row], ignore_index=True)
+
+    # the next year's report compares its 上年结转 with this one: re-check its cross-year rules
+    successors = _successors(report, reports)
+    later = [_from_dataset(row, cells) for _, row in successors.iterrows()]
+    redo = validate_reports(later, (reports, cells)) if later else None
+    touched = [key] + list(successors["report"])
+    kept = old_findings[~((old_findings["report"] == key)
+                          | (old_findings["report"].isin(successors["report"]) & old_findings["rule"].isin(CROSS_YEAR)))]
+    parts = [kept, validation.findings]
+    if redo is not None:
+        parts.append(redo.findings[redo.findings["rule"].isin(CROSS_YEAR)])
+    findings = pd.concat([p for p in parts if len(p)], ignore_index=True).sort_values(
+        ["report", "rule"], kind="stable").reset_index(drop=True)
+    counts = findings.groupby(["report", "severity"]).size()
+    reports["errors"] = [int(counts.get((r, ERROR), 0)) for r in reports["report"]]
+    reports["warnings"] = [int(counts.get((r, WARNING), 0)) for r in reports["report"]]
+    t2 = time.perf_counter()
+
+    before = _identity(old_findings[old_findings["report"].isin(touched)])
+    after = _identity(findings[findings["report"].isin(touched)])
+    record = run_record(uuid.uuid4().hex, source, out, started, [report], validation,
+                        {"extract": t1 - t0, "validate": t2 - t1}, out / "data_docs" / "index.html")
+    record |= {
+        "kind": "rerun", "rerun": key, "rechecked": touched[1:],
+        "appeared": [{"report": k[0], "rule": k[1], "where": k[2], "message": m}
+                     for k, m in after.items() if k not in before],
+        "resolved": [{"report": k[0], "rule": k[1], "where": k[2], "message": m}
+                     for k, m in before.items() if k not in after],
+        "findings": {"total": len(findings),
+                     "by_rule": {k: int(v) for k, v in findings.groupby("rule").size().items()},
+                     "by_severity": {k: int(v) for k, v in findings.groupby("severity").size().items()}},
+    }
+    validation.cells, validation.findings = cells, findings
+    return publish(out, reports, validation, record)
