@@ -109,12 +109,14 @@ def run_record(run_id: str, source: str, out: Path, started: datetime, reports: 
     }
 
 
-def publish(out: Path, table: pd.DataFrame, validation: Validation, record: dict) -> dict:
-    """Write the dataset (``table``: reports_table), the Data Docs and run.json under OUT."""
+def publish(out: Path, table: pd.DataFrame, validation: Validation, record: dict,
+            changed: set[str] | None = None) -> dict:
+    """Write the dataset (``table``: reports_table), the Data Docs and run.json under OUT.
+    ``changed``: the reports a rerun touched; the other report pages are kept as they are."""
     t0 = time.perf_counter()
     write_dataset(out, table, validation.cells, validation.findings)
     index = build_data_docs(validation.results, out / "data_docs", table, validation.findings, validation.cells,
-                            record["source"])
+                            record["source"], changed)
     record = record | {"data_docs": str(index)}
     record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
     text = json.dumps(record, ensure_ascii=False, indent=2)

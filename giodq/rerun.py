@@ -99,4 +99,4 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
                      "by_severity": {k: int(v) for k, v in findings.groupby("severity").size().items()}},
     }
     validation.cells, validation.findings = cells, findings
-    return publish(out, reports, validation, record)
+    return publish(out, reports, validation, record, changed=set(touched))

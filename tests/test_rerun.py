@@ -55,6 +55,10 @@ def test_other_reports_rows_are_unchanged(corrected):
 def test_the_site_is_rebuilt_with_the_correction(corrected):
     _, _, record, out = corrected
     assert (out / "data_docs" / "index.html").exists()
+    # pages kept from the first run still lead to the current GX results
+    kept = (out / "data_docs" / "reports").glob("*.html")
+    links = {link for p in kept for link in __import__("re").findall(r'href="\.\./(validations/[^"]+)"', p.read_text("utf-8"))}
+    assert links and all((out / "data_docs" / link).exists() for link in links)
     page = next(p for p in (out / "data_docs" / "reports").glob("*.html") if KEY in p.read_text(encoding="utf-8"))
     assert "正文数字与表格不符" not in page.read_text(encoding="utf-8")
 

@@ -81,27 +81,45 @@ def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) ->
 
 
 def _suite_pages(site_dir: Path) -> dict[str, str]:
-    """Rule id -> the GX validation page of the suite that checks it (path from the site root)."""
-    by_suite = {p.parts[len(site_dir.parts) + 1]: p.relative_to(site_dir).as_posix()
-                for p in sorted((site_dir / "validations").rglob("*.html"))}
-    return {r.id: by_suite[r.suites[0]] for r in RULES if r.suites and r.suites[0] in by_suite}
+    """Rule id -> a stable link to the GX validation page of the suite that checks it.
+
+    GX names a result page by its run time; report pages link to ``validations/<suite>/latest.html``
+    instead, rewritten on every build to point at the current page, so that pages a rerun keeps
+    still lead to the current results."""
+    current = {}
+    for p in sorted((site_dir / "validations").rglob("*.html")):
+        suite = p.parts[len(site_dir.parts) + 1]
+        if p.name != "latest.html":
+            current[suite] = p.relative_to(site_dir / "validations" / suite).as_posix()
+    for suite, target in current.items():
+        (site_dir / "validations" / suite / "latest.html").write_text(
+            f'<!DOCTYPE html><html><head><meta charset="UTF-8"><meta http-equiv="refresh" content="0; url={target}">'
+            f'</head><body><a href="{target}">{html.escape(suite)}</a></body></html>', encoding="utf-8")
+    return {r.id: f"validations/{r.suites[0]}/latest.html" for r in RULES if r.suites and r.suites[0] in current}
 
 
 def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFrame | None = None,
                     findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
-                    source_uri: str | None = None) -> Path:
+                    source_uri: str | None = None, changed: set[str] | None = None) -> Path:
     """The run's site at out_dir; returns its index.html. Results are passed as JSON so that
-    this stage needs nothing from the validate stage's GX context."""
+    this stage needs nothing from the validate stage's GX context. ``changed``: only these
+    reports' pages and sources are redrawn, the others are kept from the site at out_dir (a rerun)."""
     out_dir = out_dir.resolve()  # GX's filesystem store takes absolute paths only
     reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
     staging = out_dir.parent / f".{out_dir.name}-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
         _gx_site(results, staging, reports)
+        suite_pages = _suite_pages(staging)
         shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
         (staging / "static" / "giodq").mkdir(parents=True)
         shutil.copy(str(_ASSETS / "giodq.css"), staging / "static" / "giodq" / "giodq.css")
-        _report_pages(staging, reports, findings, cells, source_uri)
+        if changed is not None and (out_dir / "reports").is_dir():
+            for part in ("reports", "sources"):
+                if (out_dir / part).is_dir():
+                    shutil.copytree(out_dir / part, staging / part)
+            reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
+        _report_pages(staging, reports, findings, cells, source_uri, suite_pages)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -114,15 +132,14 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
 
 
 def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | None, cells: pd.DataFrame | None,
-                  source_uri: str | None) -> None:
+                  source_uri: str | None, suite_pages: dict[str, str]) -> None:
     """One page per readable report, and a copy of its source file, so the site stands alone."""
     ok = reports[reports["status"] == "ok"]
     if ok.empty:
         return
     pages, sources = site / "reports", site / "sources"
-    pages.mkdir()
-    sources.mkdir()
-    suite_pages = _suite_pages(site)
+    pages.mkdir(exist_ok=True)
+    sources.mkdir(exist_ok=True)
     by_report_f = dict(tuple(findings.groupby("report"))) if findings is not None and len(findings) else {}
     by_report_c = dict(tuple(cells.groupby("report"))) if cells is not None and len(cells) else {}
     empty_f = pd.DataFrame(columns=findings.columns if findings is not None else ["rule"])

@@ -1,0 +1,43 @@
+"""A one-report rerun against the full run, on N reports in a local folder.
+
+    uv run python bench/bench_rerun.py [--reports 1000]
+
+(The object-storage issue's benchmark runs on a bucket; this one measures the local path.)
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from giodq.pipeline import run
+from giodq.rerun import rerun
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=1000)
+    a = ap.parse_args()
+    seeds = sorted(SAMPLES.iterdir())
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "src", Path(tmp) / "out"
+        src.mkdir()
+        for i in range(a.reports):
+            shutil.copy(seeds[i % len(seeds)], src / f"{i:05d}_{seeds[i % len(seeds)].name}")
+        t0 = time.perf_counter()
+        record = run(str(src), out)
+        t_full = time.perf_counter() - t0
+        key = sorted(p.name for p in src.iterdir())[4]
+        t0 = time.perf_counter()
+        rerun(key, str(src), out)
+        t_rerun = time.perf_counter() - t0
+    print(f"full run, {a.reports} reports: {t_full:.1f} s (timings {record['timings_s']})")
+    print(f"rerun of one report: {t_rerun:.1f} s = {100 * t_rerun / t_full:.0f}% of the full run (target <= 10%)")
+
+
+if __name__ == "__main__":
+    main()
