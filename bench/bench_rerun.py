@@ -7,27 +7,23 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from seeds import seed_folder  # bench/seeds.py
+
 from giodq.pipeline import run
 from giodq.rerun import rerun
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=1000)
     a = ap.parse_args()
-    seeds = sorted(SAMPLES.iterdir())
     with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp) / "src", Path(tmp) / "out"
-        src.mkdir()
-        for i in range(a.reports):
-            shutil.copy(seeds[i % len(seeds)], src / f"{i:05d}_{seeds[i % len(seeds)].name}")
+        src, out = seed_folder(Path(tmp) / "src", a.reports), Path(tmp) / "out"
         t0 = time.perf_counter()
         record = run(str(src), out)
         t_full = time.perf_counter() - t0

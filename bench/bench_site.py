@@ -8,27 +8,23 @@ site is built from the run's results, as publish does.
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from seeds import seed_folder  # bench/seeds.py
+
 from giodq.pipeline import extract_batch, list_inputs, reports_table, validate_reports
 from giodq.publish.docs import build_data_docs
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=1000)
     a = ap.parse_args()
-    seeds = sorted(SAMPLES.iterdir())
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "src"
-        src.mkdir()
-        for i in range(a.reports):
-            shutil.copy(seeds[i % len(seeds)], src / f"{i:05d}_{seeds[i % len(seeds)].name}")
+        src = seed_folder(Path(tmp) / "src", a.reports)
         reports = extract_batch(str(src), list_inputs(str(src)))
         validation = validate_reports(reports)
         table = reports_table(reports, validation)

@@ -8,14 +8,14 @@ validating reports one GX run each (measured on a sample, extrapolated to N).
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from seeds import seed_folder  # bench/seeds.py
+
 from giodq.pipeline import extract_batch, list_inputs, validate_reports
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def main() -> None:
@@ -23,11 +23,8 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=1000)
     ap.add_argument("--per-report-sample", type=int, default=50)
     a = ap.parse_args()
-    seeds = sorted(SAMPLES.iterdir())
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(a.reports):
-            src = seeds[i % len(seeds)]
-            shutil.copy(src, Path(tmp) / f"{i:05d}_{src.name}")
+        seed_folder(Path(tmp), a.reports)
         keys = list_inputs(tmp)
         t0 = time.perf_counter()
         reports = extract_batch(tmp, keys)
