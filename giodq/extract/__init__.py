@@ -35,7 +35,6 @@ class Extracted:
     period_year: int | None = None    # the year of the statistics period (form.year)
     raw: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)   # what could not be read, and why (中文)
-    lines: list[str] = field(default_factory=list)   # the prose, for the narrative rules
     claims: list[claims.Claim] = field(default_factory=list)      # counts and claims of none
     shares: list[claims.Share] = field(default_factory=list)      # stated percentages
     placeholders: list[str] = field(default_factory=list)         # sentences with template blanks
@@ -82,18 +81,19 @@ def extract_report(report: str, data: bytes) -> Extracted:
 
 def _read(report: str, sha: str, media: str, rows: list, title: str | None, notes: list[str]) -> Extracted:
     """Rows of one document -> Extracted: metadata, tables, narrative."""
-    year = meta.find_year(rows, title)
+    page = meta.Page(rows, title)
+    title_year, period_year = meta.title_year(page), meta.period_year(page)
+    year = meta.find_year(page, title_year, period_year)
     has_numbers = any(is_value_cell(c) for r in rows if len(r) > 1 for c in r)
-    fmt = meta.decide_format(year, tables.detect_format(rows), rows, has_numbers)
+    fmt = meta.decide_format(year, tables.detect_format(rows), page, has_numbers)
     read = tables.read_tables(rows, fmt)
     prose = [r[0] for r in rows if len(r) == 1]
     sentences = claims.sentences(prose)
     return Extracted(
         report=report, sha256=sha, media=media,
-        title=meta.find_title(rows, title), body=meta.find_body(rows, title), year=year, format=fmt,
-        published=meta.find_published(rows),
-        title_year=meta.title_year(rows, title), period_year=meta.period_year(rows),
+        title=meta.find_title(page), body=meta.find_body(page), year=year, format=fmt,
+        published=meta.find_published(page), title_year=title_year, period_year=period_year,
         raw=read.raw, problems=notes + read.problems,
-        lines=prose, claims=claims.read_claims(sentences), shares=claims.read_shares(claims.paragraphs(prose)),
+        claims=claims.read_claims(sentences), shares=claims.read_shares(claims.paragraphs(prose)),
         placeholders=claims.read_placeholders(sentences),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import cached_property
 
 from giodq.extract.tables import Row
 
@@ -30,22 +31,33 @@ _FIELD_BODY = ("发布机构", "发文机关", "发布单位")
 _LEGACY_MARKERS = ("收费及减免", "依申请公开政府信息办理情况", "概述")
 
 
-def _lines(rows: list[Row], limit: int | None = None) -> list[str]:
-    out = [" | ".join(c for c in r if c) for r in rows[:limit]]
-    return [unicodedata.normalize("NFKC", s).replace("\u3000", " ") for s in out]
+class Page:
+    """A document's rows with what every metadata reader needs, computed once: each row as one
+    NFKC-normalised line, and the candidate title lines."""
+
+    def __init__(self, rows: list[Row], title: str | None = None) -> None:
+        self.rows = rows
+        self.title = title
+        self.lines = [unicodedata.normalize("NFKC", " | ".join(c for c in r if c)).replace("\u3000", " ")
+                      for r in rows]
+
+    @cached_property
+    def title_lines(self) -> list[str]:
+        """The page title, the first lines, and each line joined with the next (titles are often
+        broken in two), spaces and markdown marks dropped."""
+        lines = [_TITLE_PREFIX.sub("", re.sub(r"\s+", "", line)) for line in self.lines[:60]]
+        joined = [a + b for a, b in zip(lines, lines[1:])]
+        return ([_TITLE_PREFIX.sub("", re.sub(r"\s+", "", self.title))] if self.title else []) + lines + joined
+
+    @cached_property
+    def head(self) -> str:
+        """The first 80 lines run together without spaces (statistics period, first paragraph)."""
+        return re.sub(r"\s+", "", "".join(self.lines[:80]))
 
 
-def _title_lines(rows: list[Row], title: str | None) -> list[str]:
-    """Candidate title lines: the page title, the first lines, and each line joined with the next
-    (titles are often broken in two)."""
-    lines = [_TITLE_PREFIX.sub("", re.sub(r"\s+", "", line)) for line in _lines(rows, 60)]
-    joined = [a + b for a, b in zip(lines, lines[1:])]
-    return ([_TITLE_PREFIX.sub("", re.sub(r"\s+", "", title))] if title else []) + lines + joined
-
-
-def _signature(rows: list[Row]) -> str | None:
+def _signature(page: Page) -> str | None:
     """The body named above the date at the end of the report (沭阳县发展和改革局 / 2024年1月17日)."""
-    lines = [s.strip() for s in _lines(rows[-12:]) if s.strip()]
+    lines = [s.strip() for s in page.lines[-12:] if s.strip()]
     for name, after in zip(lines, lines[1:]):
         compact = re.sub(r"\s+", "", name)
         if _SIGNATURE_DATE.match(re.sub(r"\s+", "", after)) and re.fullmatch(_ORG, compact):
@@ -53,11 +65,11 @@ def _signature(rows: list[Row]) -> str | None:
     return None
 
 
-def find_title(rows: list[Row], title: str | None = None) -> str | None:
+def find_title(page: Page) -> str | None:
     """The report's title as written: the page <title>, else the first line that names an annual report."""
-    if title:
-        return title
-    lines = [line.strip() for line in _lines(rows, 30)]
+    if page.title:
+        return page.title
+    lines = [line.strip() for line in page.lines[:30]]
     for i, line in enumerate(lines):
         line = re.sub(r"^#+\s*", "", line)
         if (re.search(r"信息公开", line) and re.search(r"年度报告|年报", line) and len(line) <= 80
@@ -70,10 +82,10 @@ def find_title(rows: list[Row], title: str | None = None) -> str | None:
     return None
 
 
-def find_body(rows: list[Row], title: str | None = None) -> str | None:
+def find_body(page: Page) -> str | None:
     """The body that wrote the report, as written: the 发布机构 field, the title, the first
     paragraph, the signature at the end, a body named after the year."""
-    for row in rows[:400]:
+    for row in page.rows[:400]:
         cells = [c for c in row if c]
         for i, c in enumerate(cells):
             name = re.sub(r"[\s:：]", "", c)
@@ -83,11 +95,11 @@ def find_body(rows: list[Row], title: str | None = None) -> str | None:
                 m = re.match(rf"^{f}\s*[:：]\s*([{_CN}（）()]{{2,40}})$", c.strip())
                 if m:
                     return m.group(1)
-    for line in _title_lines(rows, title):
+    for line in page.title_lines:
         m = _TITLE.search(line) or _TITLE_YEAR_FIRST.search(line)
         if m:
             return m.group("body")
-    text = "\n".join(_lines(rows, 40))
+    text = "\n".join(page.lines[:40])
     m = _BODY_BEFORE_YEAR.search(text)
     if m and not m.group("body").startswith(("我", "本", "公布", "编制")):
         body = m.group("body")
@@ -95,48 +107,47 @@ def find_body(rows: list[Row], title: str | None = None) -> str | None:
             if body + suffix in text:
                 return body + suffix
         return body
-    signed = _signature(rows)
+    signed = _signature(page)
     if signed:
         return signed
-    m = _YEAR_THEN_BODY.search(re.sub(r"\s+", "", "".join(_lines(rows))))
+    m = _YEAR_THEN_BODY.search(re.sub(r"\s+", "", "".join(page.lines)))
     return m.group("body") if m else None
 
 
-def title_year(rows: list[Row], title: str | None = None) -> int | None:
+def title_year(page: Page) -> int | None:
     """The year the report's title names."""
-    for line in _title_lines(rows, title):
+    for line in page.title_lines:
         m = _TITLE_YEAR.search(line) or _TITLE_YEAR_FIRST.search(line)
         if m:
             return int(m.group(1))
     return None
 
 
-def period_year(rows: list[Row]) -> int | None:
+def period_year(page: Page) -> int | None:
     """The year of the statistics period (统计期限为2023年1月1日至…)."""
-    m = _PERIOD.search(re.sub(r"\s+", "", "".join(_lines(rows, 80))))
+    m = _PERIOD.search(page.head)
     return int(m.group(1)) if m else None
 
 
-def find_year(rows: list[Row], title: str | None = None) -> int | None:
-    """The year reported on: from the title, else the statistics period, else the first paragraph."""
-    year = title_year(rows, title) or period_year(rows)
-    if year:
-        return year
-    text = re.sub(r"\s+", "", "".join(_lines(rows, 80)))
-    m = _BODY_BEFORE_YEAR.search(text)
+def find_year(page: Page, title: int | None, period: int | None) -> int | None:
+    """The year reported on: the title's (``title``), else the statistics period's (``period``),
+    else the first paragraph's."""
+    if title or period:
+        return title or period
+    m = _BODY_BEFORE_YEAR.search(page.head)
     if m:
         return int(m.group(2))
     # the overview opens on the year reported: "一、总体情况 / 2019年，我乡…"
-    for line in _lines(rows, 12):
+    for line in page.lines[:12]:
         m = re.match(rf"^{_YEAR}\s*年度?[，,]", line.strip())
         if m:
             return int(m.group(1))
     return None
 
 
-def find_published(rows: list[Row]) -> date | None:
+def find_published(page: Page) -> date | None:
     """The publication date the page gives (成文日期 / 发布日期), if any."""
-    for line in _lines(rows, 400):
+    for line in page.lines[:400]:
         m = _PUBLISHED.search(line)
         if m:
             try:
@@ -146,13 +157,13 @@ def find_published(rows: list[Row]) -> date | None:
     return None
 
 
-def decide_format(year: int | None, page_format: str | None, rows: list[Row], has_numbers: bool) -> str:
+def decide_format(year: int | None, page_format: str | None, page: Page, has_numbers: bool) -> str:
     """2021 / 2019 / legacy / unknown, from the year reported on, else from what the page shows."""
     if year is not None:
         return "2021" if year >= 2021 else "2019" if year >= 2019 else "legacy"
     if page_format:
         return page_format
-    text = "".join(_lines(rows, 200))
+    text = "".join(page.lines[:200])
     if not has_numbers and any(m in text for m in _LEGACY_MARKERS):
         return "legacy"
     return "unknown"

@@ -195,12 +195,16 @@ def split_run(run: str, n: int, kind: str = cm.COUNT) -> list[str] | None:
     return None
 
 
-def _flat_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
+def flat_text(rows: list[Row]) -> str:
+    """The long lines of a document run together: where a crawler flattened the tables."""
+    return unicodedata.normalize("NFKC", "".join(r[0] for r in rows if len(r) == 1 and len(r[0]) > 200))
+
+
+def _flat_rows(flat: str, table: str, spec, read: TableRead) -> None:
     """Fill still-missing rows of a labelled table from text whose cells ran together."""
     missing = [(r, cols) for r, cols in spec if all(read.raw.get(cm.key(table, r.key, c.key)) is None for c in cols)]
-    if not missing:
+    if not missing or not flat:
         return
-    flat = unicodedata.normalize("NFKC", "".join("".join(r) for r in rows if len(r) == 1 and len(r[0]) > 200))
     start, end = _FLAT_REGIONS[table]
     m = re.search(start, flat)
     if not m:
@@ -251,8 +255,9 @@ def read_tables(rows: list[Row], fmt: str) -> TableRead:
     t3_spec = tuple((r, cm.T3_COLS) for r in t3_rows)
     _labelled_rows(sec.get("t2") or sec["all"], "t2", t2_spec, read)
     _labelled_rows(sec.get("t3") or sec["all"], "t3", t3_spec, read)
-    _flat_rows(rows, "t2", t2_spec, read)
-    _flat_rows(rows, "t3", t3_spec, read)
+    flat = flat_text(rows)
+    _flat_rows(flat, "t2", t2_spec, read)
+    _flat_rows(flat, "t3", t3_spec, read)
     _t4(sec.get("t4") or [r for r in rows if len(_trim(split_row(r)[1])) == 15], read)
     return read
 

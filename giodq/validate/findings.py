@@ -10,6 +10,7 @@ import pandas as pd
 
 from giodq import cells as cm
 from giodq.validate.rules import SEVERITY_ZH, rule
+from giodq.validate.suites import SUITE_BATCH
 
 FINDING_COLUMNS = ["report", "rule", "severity", "cells", "expected", "observed", "sentence", "message",
                    "title", "where"]
@@ -191,8 +192,6 @@ def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> d
     """Per report, the rules GX skipped for it because a cell they need is missing: rows with a
     missing value are ignored by the identity and claim expectations (not assessed, not passed),
     and a report with no line of a table at all (legacy, or the table not found) is skipped too."""
-    from giodq.validate.suites import SUITE_BATCH
-
     formats = frames["reports"].set_index("report")["format"]
     out: dict[str, set[str]] = defaultdict(set)
     for suite, suite_result in results.items():
