@@ -1,65 +1,129 @@
-"""The district-wide run as a Prefect flow: list -> extract (batched) -> validate -> publish.
+"""The district-wide run as a Prefect flow: list -> compare -> fingerprint -> extract (batched,
+cached on content) -> validate -> publish.
 
-Only wiring: each task calls one function of giodq.pipeline, where the logic lives
-and is tested without Prefect.
+Only wiring: each task calls one function of giodq.pipeline, where the logic lives and is
+tested without Prefect. Extraction results are cached by Prefect on the sha256 of every file
+in the batch (and giodq's code version) and persisted, so a nightly run re-extracts only the
+batches holding a new or changed file; a run whose inputs all carry the version tags the
+current dataset read ends after that comparison.
 """
 from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime, timedelta, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.hashing import hash_objects
 
 from giodq import pipeline
-from giodq.publish.dataset import read_dataset
+from giodq.publish import store
 from giodq.settings import settings
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def list_inputs(source: str) -> list[str]:
+def list_inputs(source: str):
     return pipeline.list_inputs(source)
 
 
-@task(task_run_name="extract-{index}", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def extract_batch(source: str, keys: list[str], index: int, total: int):
-    reports = pipeline.extract_batch(source, keys)
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def read_current(out: str):
+    """The record and the dataset current at OUT (None, None before the first run)."""
+    record = store.current(out)
+    return record, (store.read_dataset(out) if record else None)
+
+
+@task(task_run_name="fingerprint-{index}", cache_policy=NO_CACHE)
+def fingerprint(source: str, keys: list[str], index: int):
+    return pipeline.fingerprint(source, keys)
+
+
+def content_key(_context, parameters) -> str:
+    """The batch's content (key and sha256 of each file) and the code that reads it; not the
+    source's name, not the run: the same bytes give the same result wherever they come from."""
+    return "extract-" + hash_objects(pipeline.code_version(), sorted(parameters["expect"].items()))
+
+
+@task(task_run_name="extract-{index}", cache_key_fn=content_key, persist_result=True,
+      cache_expiration=timedelta(days=180), retries=2, retry_delay_seconds=5)
+def extract_batch(source: str, keys: list[str], expect: dict[str, str], index: int, total: int):
+    reports = pipeline.extract_batch(source, keys, expect)
     failed = sum(r.status != "ok" for r in reports)
     get_run_logger().info("extracted batch %d/%d: %d reports, %d failed", index + 1, total, len(reports), failed)
     return reports
 
 
-@task(cache_policy=NO_CACHE)
-def read_previous(out: str):
-    return read_dataset(Path(out))
+@task(task_run_name="extract-uncached-{index}", cache_policy=NO_CACHE)
+def extract_uncached(source: str, keys: list[str], index: int):
+    """A batch whose files changed or failed while it was read: each file on its own, never cached."""
+    return pipeline.extract_batch(source, keys)
 
 
 @task(cache_policy=NO_CACHE)
-def validate_reports(reports, previous):
-    return pipeline.validate_reports(reports, previous)
+def validate_reports(reports, current):
+    return pipeline.validate_reports(reports, current)
 
 
-@task(cache_policy=NO_CACHE)
+@task(retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def publish(out: str, reports, validation, record: dict) -> dict:
-    return pipeline.publish(Path(out), pipeline.reports_table(reports, validation), validation, record)
+    return pipeline.publish(out, pipeline.reports_table(reports, validation), validation, record)
+
+
+@task(cache_policy=NO_CACHE)
+def record_unchanged(out: str, record: dict) -> dict:
+    store.append_history(out, record)
+    return record
+
+
+def _district_run(source: str, out: str, batch_size: int | None = None) -> dict:
+    logger = get_run_logger()
+    started = datetime.now(timezone.utc)
+    out = pipeline.out_uri(out)
+    t0 = time.perf_counter()
+    refs = list_inputs(source)
+    current_record, current = read_current(out)
+    todo = pipeline.plan(refs, current_record, current[0] if current else None)
+    if todo.unchanged:
+        logger.info("nothing changed since run %s: %d inputs as read then", current_record["run_id"], len(refs))
+        return record_unchanged(out, pipeline.unchanged_record(uuid.uuid4().hex, source, out, started, todo,
+                                                               current_record, {"compare": time.perf_counter() - t0}))
+    parts = pipeline.buckets(refs, batch_size or settings().batch_size)
+    logger.info("%d inputs, %d already read; %d batches", len(refs), len(todo.known), len(parts))
+    prints = [fingerprint.submit(source, [r.key for r in part if r.key not in todo.known], i)
+              for i, part in enumerate(parts)]
+    reports, extracting = [], []
+    for i, (part, printed) in enumerate(zip(parts, prints)):
+        shas, unreadable = printed.result()
+        reports += unreadable
+        expect = {r.key: todo.known.get(r.key) or shas[r.key] for r in part if r.key in todo.known or r.key in shas}
+        extracting.append((i, list(expect), extract_batch.submit(source, list(expect), expect, i, len(parts))))
+    for i, keys, future in extracting:
+        future.wait()
+        if future.state.is_completed():
+            reports += future.result()
+        else:
+            logger.warning("batch %d could not be extracted as fingerprinted (%s); reading each file again",
+                           i + 1, future.state.message)
+            reports += extract_uncached(source, keys, i)
+    reports = pipeline.with_versions(reports, refs)
+    t1 = time.perf_counter()
+    validation = validate_reports(reports, current)
+    t2 = time.perf_counter()
+    record = pipeline.run_record(uuid.uuid4().hex, source, out, started, reports, validation,
+                                 {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None)
+    return publish(out, reports, validation, record)
+
+
+_on_cluster = flow(_district_run, name="district-run-on-dask", flow_run_name="district-run {source} (dask)")
 
 
 @flow(name="district-run", flow_run_name="district-run {source}")
-def district_run(source: str, out: str, batch_size: int | None = None) -> dict:
-    """Check every report under SOURCE and publish the dataset and Data Docs to OUT."""
-    started = datetime.now(timezone.utc)
-    out = str(Path(out).resolve())
-    Path(out).mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    keys = list_inputs(source)
-    parts = pipeline.batches(keys, batch_size or settings().batch_size)
-    futures = [extract_batch.submit(source, part, i, len(parts)) for i, part in enumerate(parts)]
-    reports = [r for f in futures for r in f.result()]
-    t1 = time.perf_counter()
-    validation = validate_reports(reports, read_previous(out))
-    t2 = time.perf_counter()
-    record = pipeline.run_record(uuid.uuid4().hex, source, Path(out), started, reports, validation,
-                                 {"extract": t1 - t0, "validate": t2 - t1}, Path(out) / "data_docs" / "index.html")
-    return publish(out, reports, validation, record)
+def district_run(source: str, out: str, batch_size: int | None = None, dask_address: str | None = None) -> dict:
+    """Check every report under SOURCE and publish the dataset and Data Docs to OUT.
+    ``dask_address``: run the tasks on that Dask cluster (tcp://host:8786) instead of this process."""
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return _on_cluster.with_options(task_runner=DaskTaskRunner(address=dask_address))(source, out, batch_size)
+    return _district_run(source, out, batch_size)

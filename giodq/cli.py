@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from giodq.settings import apply_prefect_defaults
 
 
 def _summary(record: dict) -> str:
+    if record.get("kind") == "unchanged":
+        return (f"没有变化 nothing changed: {record['inputs']} reports as the current dataset read them "
+                f"(run {record['dataset_run_id'][:8]}); nothing redone\n审阅页面 Data Docs: {record['data_docs']}")
     lines = [
-        f"读取报告 reports read: {record['inputs']}  (ok {record['ok']}, failed {len(record['failed'])})",
+        f"读取报告 reports read: {record['inputs']}  (ok {record['ok']}, failed {len(record['failed'])}, "
+        f"new or changed {len(record.get('changed', []))}, removed {len(record.get('removed', []))})",
     ]
     for f in record["failed"]:
         lines.append(f"  失败 failed: {f['report']}: {f['error']}")
@@ -19,7 +22,7 @@ def _summary(record: dict) -> str:
                  + "".join(f"\n  {rule}: {n}" for rule, n in sorted(by_rule.items())))
     if record.get("rules_not_assessed"):
         lines.append("未评估的规则 rules not assessed: " + ", ".join(r["rule"] for r in record["rules_not_assessed"]))
-    lines.append(f"数据集 dataset: {Path(record['out']) / 'dataset'}")
+    lines.append(f"数据集 dataset: {record['out'].rstrip('/')}/dataset")
     lines.append(f"审阅页面 Data Docs: {record['data_docs']}")
     return "\n".join(lines)
 
@@ -30,12 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="check every report under SOURCE, write dataset and Data Docs to OUT")
     run.add_argument("source", help="a folder of report files, or s3://bucket/prefix (endpoint and credentials "
                                     "from AWS_ENDPOINT_URL, AWS_PROFILE, ...)")
-    run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--out", required=True, help="output folder, or s3://bucket/prefix")
     run.add_argument("--batch-size", type=int, default=None, help="reports per extraction task")
+    run.add_argument("--dask-address", default=None, help="run the tasks on this Dask cluster (tcp://host:8786)")
     again = sub.add_parser("rerun", help="re-check one report after a corrected upload; update OUT")
     again.add_argument("key", help="the report's key relative to SOURCE")
     again.add_argument("--source", required=True, help="the folder or s3://bucket/prefix the key is under")
-    again.add_argument("--out", required=True, help="the output folder of the district run")
+    again.add_argument("--out", required=True, help="the output folder or s3://bucket/prefix of the district run")
     suites = sub.add_parser("suites", help="regenerate expectations/*.json from the rule catalogue")
     suites.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
     args = ap.parse_args(argv)
@@ -75,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     from flows.district_run import district_run
 
     try:
-        record = district_run(source=args.source, out=args.out, batch_size=args.batch_size)
+        record = district_run(source=args.source, out=args.out, batch_size=args.batch_size,
+                              dask_address=args.dask_address)
     except Exception as e:  # the run itself could not proceed (no bucket, no access): say so, exit non-zero
         print(f"giodq: 运行失败 run failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

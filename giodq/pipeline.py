@@ -5,20 +5,25 @@ them in a row without Prefect, for tests and benchmarks.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
+import math
+import tempfile
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from giodq.extract import Extracted, extract_report, failed
-from giodq.ingest import open_source
-from giodq.publish.dataset import read_dataset, write_dataset
+from giodq.ingest import InputRef, open_source
+from giodq.publish import store
+from giodq.publish.dataset import write_dataset
 from giodq.publish.docs import build_data_docs
 from giodq.validate import findings as fnd
 from giodq.validate.frames import validation_frames
@@ -28,27 +33,110 @@ from giodq.validate.run import validate
 log = logging.getLogger(__name__)
 
 
-def list_inputs(source_uri: str) -> list[str]:
-    """Every input key under the source."""
-    return open_source(source_uri).list_keys()
+def list_inputs(source_uri: str) -> list[InputRef]:
+    """Every input under the source, with its version tag."""
+    return open_source(source_uri).list_inputs()
 
 
-def batches(keys: list[str], size: int) -> list[list[str]]:
+@functools.cache
+def code_version() -> str:
+    """A digest of giodq's own code and templates: results made by other code are not reused."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".j2", ".html", ".css", ".json") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class Plan:
+    """What a run has to read, against the dataset already at OUT."""
+    refs: list[InputRef]
+    known: dict[str, str]          # key -> sha256, for inputs whose version is the one already read
+    unchanged: bool                # same inputs, same versions, same code: nothing to redo
+
+
+def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.DataFrame | None) -> Plan:
+    if current_record is None or current_reports is None or "version" not in current_reports:
+        return Plan(refs, {}, False)
+    ok = current_reports[current_reports["sha256"].notna() & current_reports["version"].notna()]
+    # an input that could not be read last time is read again: the next run picks it up
+    unread = current_reports["error"].fillna("").str.startswith("read:") if "error" in current_reports else False
+    readable = ok[~unread.reindex(ok.index, fill_value=False)] if isinstance(unread, pd.Series) else ok
+    seen = dict(zip(zip(readable["report"], readable["version"]), readable["sha256"]))
+    known = {r.key: seen[(r.key, r.version)] for r in refs if (r.key, r.version) in seen}
+    unchanged = (current_record.get("code") == code_version() and len(known) == len(refs)
+                 and len(current_reports) == len(refs))
+    return Plan(refs, known, unchanged)
+
+
+def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
+    """Inputs in batches of about ``size`` that stay the same from run to run (by a hash of the
+    key, not by position), so that one new file leaves the other batches' cached results valid."""
+    if not refs:
+        return []
+    n = 1 << max(0, math.ceil(math.log2(len(refs) / max(1, size))))
+    parts: list[list[InputRef]] = [[] for _ in range(n)]
+    for r in refs:
+        parts[int(hashlib.sha1(r.key.encode()).hexdigest()[:8], 16) % n].append(r)
+    return [p for p in parts if p]
+
+
+def batches(keys: list, size: int) -> list[list]:
     return [keys[i:i + size] for i in range(0, len(keys), size)]
 
 
-def extract_batch(source_uri: str, keys: list[str]) -> list[Extracted]:
-    """Read and extract a batch of inputs. A file that cannot be read is a failed input."""
+class InputChanged(OSError):
+    """The bytes read are not the ones the run fingerprinted (replaced meanwhile), or could not be read."""
+
+
+def fingerprint(source_uri: str, keys: list[str]) -> tuple[dict[str, str], list[Extracted]]:
+    """sha256 of each input's bytes; an input that cannot be read is a failed input, with why."""
+    source = open_source(source_uri)
+    shas, failures = {}, []
+    for key in keys:
+        try:
+            shas[key] = hashlib.sha256(source.read(key)).hexdigest()
+        except OSError as e:
+            failures.append(failed(key, b"", f"read: 无法读取文件（{e}）"))
+    return shas, failures
+
+
+def extract_batch(source_uri: str, keys: list[str], expect: dict[str, str] | None = None) -> list[Extracted]:
+    """Read and extract a batch of inputs. A file that cannot be read is a failed input.
+    ``expect`` (key -> sha256): the content the caller keyed a cache on; a read error or other
+    bytes then raise InputChanged instead, so that no result is stored under the wrong content."""
     source = open_source(source_uri)
     out = []
     for key in keys:
         try:
             data = source.read(key)
         except OSError as e:
+            if expect is not None:
+                raise InputChanged(f"{key}: {e}") from e
             out.append(failed(key, b"", f"read: 无法读取文件（{e}）"))
             continue
+        if expect is not None and hashlib.sha256(data).hexdigest() != expect[key]:
+            raise InputChanged(f"{key}: 内容在读取期间被替换 (replaced while the run read it)")
         out.append(extract_report(key, data))
     return out
+
+
+def with_versions(reports: list[Extracted], refs: list[InputRef]) -> list[Extracted]:
+    """Each report with the version tag its listing gave, in the listing's order (a cached
+    extraction may come from an upload of the same bytes under another tag)."""
+    version = {r.key: r.version for r in refs}
+    order = {r.key: i for i, r in enumerate(refs)}
+    return sorted((replace(r, version=version.get(r.report)) for r in reports), key=lambda r: order.get(r.report, 0))
+
+
+def changes(reports: list[Extracted], current_reports: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Inputs new or with other bytes than in the dataset at OUT, and inputs gone from the source."""
+    before = {} if current_reports is None else dict(zip(current_reports["report"], current_reports.get("sha256", [])))
+    now = {r.report for r in reports}
+    return {"changed": sorted(r.report for r in reports if before.get(r.report) != r.sha256),
+            "removed": sorted(k for k in before if k not in now)}
 
 
 @dataclass
@@ -74,7 +162,7 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
     rows = []
     for r in reports:
         rows.append({
-            "report": r.report, "sha256": r.sha256, "title": r.title, "body": r.body, "year": r.year,
+            "report": r.report, "sha256": r.sha256, "version": r.version, "title": r.title, "body": r.body, "year": r.year,
             "format": r.format if r.status == "ok" else None, "status": r.status, "error": r.error,
             "media": r.media, "published": r.published,
             "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
@@ -86,18 +174,21 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
     return df
 
 
-def run_record(run_id: str, source: str, out: Path, started: datetime, reports: list[Extracted],
-               validation: Validation, timings: dict[str, float], docs_index: Path) -> dict:
-    """The run record (run.json): when, inputs, counts, failures, findings by rule, timings."""
+def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted],
+               validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None) -> dict:
+    """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule, timings."""
     f = validation.findings
     return {
         "run_id": run_id,
+        "kind": "run",
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": source,
-        "out": str(out),
+        "out": out,
+        "code": code_version(),
         "inputs": len(reports),
         "ok": sum(r.status == "ok" for r in reports),
+        **changes(reports, current_reports),
         "failed": [{"report": r.report, "error": r.error} for r in reports if r.status != "ok"],
         "formats": dict(Counter(r.format for r in reports if r.status == "ok")),
         "findings": {"total": len(f), "by_rule": {k: int(v) for k, v in f.groupby("rule").size().items()},
@@ -105,39 +196,78 @@ def run_record(run_id: str, source: str, out: Path, started: datetime, reports: 
         "rules_not_assessed": [{"rule": r.id, "title": r.title, "why": "本版本尚未实现 / not implemented yet"}
                                for r in not_assessed()],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "data_docs": str(docs_index),
+        "data_docs": docs_index(out),
     }
 
 
-def publish(out: Path, table: pd.DataFrame, validation: Validation, record: dict,
+def unchanged_record(run_id: str, source: str, out: str, started: datetime, plan: Plan, current_record: dict,
+                     timings: dict[str, float]) -> dict:
+    """The record of a run that found every input as the current dataset read it: nothing redone."""
+    return {
+        "run_id": run_id, "kind": "unchanged", "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source, "out": out,
+        "code": code_version(), "inputs": len(plan.refs), "changed": [], "removed": [],
+        "dataset_run_id": current_record["run_id"], "findings": current_record.get("findings"),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()}, "data_docs": docs_index(out),
+    }
+
+
+def docs_index(out: str) -> str:
+    return f"{out.rstrip('/')}/data_docs/index.html" if store.is_s3(out) else str(Path(out) / "data_docs" / "index.html")
+
+
+def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
             changed: set[str] | None = None) -> dict:
-    """Write the dataset (``table``: reports_table), the Data Docs and run.json under OUT.
+    """Write the dataset (``table``: reports_table), the Data Docs and run.json to OUT (a folder or
+    a bucket, see publish/store.py), and the record to OUT's history.
     ``changed``: the reports a rerun touched; the other report pages are kept as they are."""
     t0 = time.perf_counter()
-    write_dataset(out, table, validation.cells, validation.findings)
-    index = build_data_docs(validation.results, out / "data_docs", table, validation.findings, validation.cells,
-                            record["source"], changed)
-    record = record | {"data_docs": str(index)}
-    record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
-    text = json.dumps(record, ensure_ascii=False, indent=2)
-    # the history keeps every run's record (runs/<started>-<id>.json); run.json is the latest
-    history = out / "runs"
-    history.mkdir(exist_ok=True)
-    (history / f"{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}.json").write_text(text, encoding="utf-8")
-    (out / "run.json").write_text(text, encoding="utf-8")
+    if store.is_s3(out):
+        with tempfile.TemporaryDirectory(prefix="giodq-publish-") as work:
+            record = _write(Path(work), table, validation, record, changed, t0)
+            store.upload(Path(work), out, record, partial=changed is not None)
+            record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
+    else:
+        record = _write(store.local_out(out), table, validation, record, changed, t0)
+    store.append_history(out, record)
     return record
 
 
+def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float) -> dict:
+    # the site first: if drawing it fails, the dataset in place is still the previous one
+    build_data_docs(validation.results, folder / "data_docs", table, validation.findings, validation.cells,
+                    record["source"], changed)
+    write_dataset(folder, table, validation.cells, validation.findings)
+    record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)}}
+    (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return record
+
+
+def out_uri(out: str | Path) -> str:
+    """OUT as given: s3://... kept, a folder made absolute."""
+    return str(out) if store.is_s3(out) else str(Path(out).expanduser().resolve())
+
+
 def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
-    """The whole pipeline without Prefect (tests, benchmarks). Returns the run record."""
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    """The whole pipeline without Prefect (tests, benchmarks), with the same plan as the flow but no
+    extraction cache: an unchanged source ends after the comparison. Returns the run record."""
+    out = out_uri(out)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    reports = [r for keys in batches(list_inputs(source), batch_size) for r in extract_batch(source, keys)]
+    refs = list_inputs(source)
+    current_record = store.current(out)
+    current = store.read_dataset(out) if current_record else None
+    todo = plan(refs, current_record, current[0] if current else None)
+    if todo.unchanged:
+        record = unchanged_record(uuid.uuid4().hex, source, out, started, todo, current_record,
+                                  {"compare": time.perf_counter() - t0})
+        store.append_history(out, record)
+        return record
+    reports = with_versions([r for part in batches([r.key for r in refs], batch_size)
+                             for r in extract_batch(source, part)], refs)
     t1 = time.perf_counter()
-    validation = validate_reports(reports, read_dataset(out))
+    validation = validate_reports(reports, current)
     t2 = time.perf_counter()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
-                        {"extract": t1 - t0, "validate": t2 - t1}, out / "data_docs" / "index.html")
+                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None)
     return publish(out, reports_table(reports, validation), validation, record)

@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from giodq.extract import Extracted
-from giodq.pipeline import extract_batch, publish, reports_table, run_record, validate_reports
-from giodq.publish.dataset import read_full_dataset
+from giodq.ingest import open_source
+from giodq.pipeline import extract_batch, out_uri, publish, reports_table, run_record, validate_reports
+from giodq.publish import store
 from giodq.validate.frames import normalise_body
 from giodq.validate.rules import ERROR, WARNING
 
@@ -50,14 +51,19 @@ def _identity(findings: pd.DataFrame) -> dict[tuple, str]:
 def rerun(key: str, source: str, out: str | Path) -> dict:
     """Rerun report ``key`` from ``source`` into the dataset at ``out``. Returns the run record,
     which lists the findings that appeared and the ones the correction resolved."""
-    out = Path(out).resolve()
-    dataset = read_full_dataset(out)
+    out = out_uri(out)
+    dataset = store.read_dataset(out, full=True)
     if dataset is None:
         raise ValueError(f"no dataset at {out}: run the district first (giodq run SOURCE --out OUT)")
     old_reports, old_cells, old_findings = dataset
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
+    try:
+        ref = open_source(source).ref(key)
+    except OSError as e:
+        raise ValueError(f"{key} is not under {source}: {e}") from e
     [report] = extract_batch(source, [key])
+    report.version = ref.version
     t1 = time.perf_counter()
 
     others = old_reports[old_reports["report"] != key]
@@ -87,7 +93,7 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
     before = _identity(old_findings[old_findings["report"].isin(touched)])
     after = _identity(findings[findings["report"].isin(touched)])
     record = run_record(uuid.uuid4().hex, source, out, started, [report], validation,
-                        {"extract": t1 - t0, "validate": t2 - t1}, out / "data_docs" / "index.html")
+                        {"extract": t1 - t0, "validate": t2 - t1}, old_reports[old_reports["report"] == key])
     record |= {
         "kind": "rerun", "rerun": key, "rechecked": touched[1:],
         "appeared": [{"report": k[0], "rule": k[1], "where": k[2], "message": m}

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     s3_addressing_style: str = "auto"
     # botocore's own retries (standard mode: backoff on throttling and 5xx), before a read fails
     s3_max_attempts: int = 5
+    # parallel requests when publishing to a bucket (a site is thousands of small objects)
+    s3_concurrency: int = 16
+    # how many complete releases of the dataset to keep in a bucket (the current one and before)
+    s3_keep_releases: int = 3
 
 
 def settings() -> Settings:

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import SAMPLES
 from giodq.ingest import S3Source, open_source
-from giodq.ingest.source import s3_client
+from giodq.s3 import s3_client
 from giodq.pipeline import extract_batch, run
 from s3_server import moto_server
 
@@ -25,8 +25,12 @@ def bucket():
 
 
 def test_listing_is_paginated_and_relative_to_the_prefix(bucket):
-    keys = open_source("s3://district/many").list_keys()
-    assert len(keys) == 1005 and keys[0] == "0000.txt"
+    refs = open_source("s3://district/many").list_inputs()
+    assert len(refs) == 1005 and refs[0].key == "0000.txt"
+    # the version tag is the object's ETag and size: it changes when the object is replaced
+    s3 = s3_client()
+    s3.put_object(Bucket="district", Key="many/0000.txt", Body=b"y2")
+    assert open_source("s3://district/many").ref("0000.txt").version != refs[0].version
     assert open_source("s3://district/2024/reports/") == S3Source("district", "2024/reports/")
 
 

@@ -24,6 +24,7 @@ class Extracted:
     report: str
     sha256: str
     status: str = "ok"
+    version: str | None = None        # the listing's version tag of the bytes read (ingest.InputRef)
     error: str | None = None
     media: str | None = None          # pdf, docx, html, text
     title: str | None = None          # the report's title as written

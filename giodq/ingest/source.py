@@ -1,16 +1,28 @@
-"""Sources of report files: ``open_source(uri)`` -> something with ``list_keys`` and ``read``."""
+"""Sources of report files: ``open_source(uri)`` -> something with ``list_inputs`` and ``read``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+from giodq.s3 import s3_client, split_s3_uri
+
+
+class InputRef(NamedTuple):
+    """One input as the listing shows it. ``version`` changes whenever the content may have
+    (the object's ETag, a file's size and mtime): a run reads again only what changed."""
+    key: str
+    version: str
 
 
 class Source(Protocol):
     uri: str
 
-    def list_keys(self) -> list[str]:
-        """Every input under the source, as keys relative to it, sorted."""
+    def list_inputs(self) -> list[InputRef]:
+        """Every input under the source, keyed relative to it, sorted by key."""
+
+    def ref(self, key: str) -> InputRef:
+        """One input's listing entry. Raises OSError when it is not there."""
 
     def read(self, key: str) -> bytes:
         """The bytes of one input. Raises OSError when it cannot be read."""
@@ -25,8 +37,17 @@ class LocalSource:
     def uri(self) -> str:
         return str(self.root)
 
-    def list_keys(self) -> list[str]:
-        return sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+    def list_inputs(self) -> list[InputRef]:
+        refs = []
+        for p in self.root.rglob("*"):
+            if p.is_file():
+                st = p.stat()
+                refs.append(InputRef(p.relative_to(self.root).as_posix(), f"{st.st_size}-{st.st_mtime_ns}"))
+        return sorted(refs)
+
+    def ref(self, key: str) -> InputRef:
+        st = (self.root / key).stat()
+        return InputRef(key, f"{st.st_size}-{st.st_mtime_ns}")
 
     def read(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
@@ -42,11 +63,21 @@ class S3Source:
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def list_keys(self) -> list[str]:
+    def list_inputs(self) -> list[InputRef]:
         # paginated: a district's bucket holds thousands of keys, 1,000 per listing page
         pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
-        keys = [o["Key"][len(self.prefix):] for page in pages for o in page.get("Contents", [])]
-        return sorted(k for k in keys if k and not k.endswith("/"))  # "folder" marker objects are no input
+        refs = [InputRef(o["Key"][len(self.prefix):], f'{o["ETag"].strip(chr(34))}-{o["Size"]}')
+                for page in pages for o in page.get("Contents", [])]
+        return sorted(r for r in refs if r.key and not r.key.endswith("/"))  # "folder" markers are no input
+
+    def ref(self, key: str) -> InputRef:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            head = s3_client().head_object(Bucket=self.bucket, Key=self.prefix + key)
+        except (ClientError, BotoCoreError) as e:
+            raise OSError(f"s3://{self.bucket}/{self.prefix}{key}: {e}") from e
+        return InputRef(key, f'{head["ETag"].strip(chr(34))}-{head["ContentLength"]}')
 
     def read(self, key: str) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -55,27 +86,6 @@ class S3Source:
             return s3_client().get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
         except (ClientError, BotoCoreError) as e:  # after botocore's retries: a failed input, with why
             raise OSError(f"s3://{self.bucket}/{self.prefix}{key}: {e}") from e
-
-
-def s3_client():
-    """A boto3 S3 client with the settings' addressing style and retries; endpoint, region and
-    credentials from the environment as boto3 reads them (AWS_ENDPOINT_URL, profiles)."""
-    import boto3
-    from botocore.config import Config
-
-    from giodq.settings import settings
-
-    s = settings()
-    return boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": s.s3_max_attempts},
-                                            s3={"addressing_style": s.s3_addressing_style}))
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """s3://bucket/some/prefix -> ("bucket", "some/prefix/")."""
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise ValueError(f"no bucket in {uri}")
-    return bucket, (prefix.rstrip("/") + "/") if prefix.strip("/") else ""
 
 
 def open_source(uri: str) -> Source:

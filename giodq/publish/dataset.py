@@ -10,7 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 REPORTS_SCHEMA = pa.schema([
-    ("report", pa.string()), ("sha256", pa.string()), ("title", pa.string()), ("body", pa.string()),
+    ("report", pa.string()), ("sha256", pa.string()),
+    ("version", pa.string()),                               # the listing's version tag: unchanged -> not re-read
+    ("title", pa.string()), ("body", pa.string()),
     ("year", pa.int64()),
     ("format", pa.string()), ("status", pa.string()), ("error", pa.string()),
     ("media", pa.string()), ("published", pa.date32()),
@@ -57,7 +59,9 @@ def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     final = Path(out) / "dataset"
     if not (final / "reports.parquet").exists():
         return None
-    reports = pq.read_table(final / "reports.parquet", columns=["report", "body", "year", "status"]).to_pandas()
+    names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
+    wanted = ["report", "sha256", "version", "body", "year", "status", "error"]
+    reports = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names]).to_pandas()
     cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
     return reports, cells
 

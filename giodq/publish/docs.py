@@ -103,7 +103,8 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
                     source_uri: str | None = None, changed: set[str] | None = None) -> Path:
     """The run's site at out_dir; returns its index.html. Results are passed as JSON so that
     this stage needs nothing from the validate stage's GX context. ``changed``: only these
-    reports' pages and sources are redrawn, the others are kept from the site at out_dir (a rerun)."""
+    reports' pages and sources are redrawn, the others are kept from the site at out_dir if there is one
+    (a rerun)."""
     out_dir = out_dir.resolve()  # GX's filesystem store takes absolute paths only
     reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
     staging = out_dir.parent / f".{out_dir.name}-{uuid.uuid4().hex[:8]}"
@@ -114,7 +115,8 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
         shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
         (staging / "static" / "giodq").mkdir(parents=True)
         shutil.copy(str(_ASSETS / "giodq.css"), staging / "static" / "giodq" / "giodq.css")
-        if changed is not None and (out_dir / "reports").is_dir():
+        if changed is not None:
+            # kept pages come from the site at out_dir; for a bucket they stay there (store.upload)
             for part in ("reports", "sources"):
                 if (out_dir / part).is_dir():
                     shutil.copytree(out_dir / part, staging / part)

@@ -1,0 +1,179 @@
+"""Where a run's outputs live: a local folder (the embedded default) or ``s3://bucket/prefix``.
+
+A run builds its outputs in a local folder: for a local OUT that is OUT itself (the dataset
+and the site are each built beside the old one and swapped in by a rename). For a bucket
+they are built in a temporary folder and uploaded so that a reader never sees a mix:
+
+    OUT/releases/<run>/dataset/*.parquet   the run's complete dataset, and its run.json
+    OUT/current.json                       the commit: one PUT naming the current release
+    OUT/dataset/*.parquet, OUT/run.json    copies of the current release at the contract's paths
+    OUT/data_docs/...                      the site: changed pages first, index.html after the
+                                           commit, pages nobody links to any more removed last
+    OUT/runs/<started>-<run>.json          the history, one record per run
+
+An S3 PUT replaces one object atomically, not several: giodq reads the dataset through
+``current.json`` only, so a run that dies before the commit leaves the previous release in
+force, and one that dies after it leaves the new one. The copies at the contract's paths
+are refreshed right after the commit (each file carries its run id in its metadata).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+
+from giodq.publish import dataset as ds
+from giodq.s3 import s3_client, split_s3_uri
+from giodq.settings import settings
+
+POINTER = "current.json"
+DATASET_FILES = ("reports.parquet", "cells.parquet", "findings.parquet")
+# a rerun redraws only the reports it touched: the other pages stay in the bucket
+KEPT_ON_PARTIAL = ("reports/", "sources/")
+
+
+def is_s3(out: str | Path) -> bool:
+    return str(out).startswith("s3://")
+
+
+def local_out(out: str | Path) -> Path:
+    """A local OUT as an absolute path (created if missing)."""
+    path = Path(out).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def current(out: str | Path) -> dict | None:
+    """The record of the run whose dataset is current at OUT, or None when there is none yet."""
+    if not is_s3(out):
+        path = Path(out) / "run.json"
+        if not (Path(out) / "dataset" / "reports.parquet").exists() or not path.exists():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+    bucket, prefix = split_s3_uri(str(out))
+    pointer = _get_json(bucket, prefix + POINTER)
+    return None if pointer is None else pointer["record"]
+
+
+def read_dataset(out: str | Path, full: bool = False) -> tuple[pd.DataFrame, ...] | None:
+    """The dataset current at OUT (see giodq.publish.dataset), or None when there is none yet.
+    ``full``: every column of reports, cells and findings; else what the cross-year rules need."""
+    reader = ds.read_full_dataset if full else ds.read_dataset
+    if not is_s3(out):
+        return reader(Path(out))
+    bucket, prefix = split_s3_uri(str(out))
+    pointer = _get_json(bucket, prefix + POINTER)
+    if pointer is None:
+        return None
+    client = s3_client()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "dataset").mkdir()
+        for name in DATASET_FILES:
+            client.download_file(bucket, pointer["release"] + "dataset/" + name, str(Path(tmp) / "dataset" / name))
+        return reader(Path(tmp))
+
+
+def _get_json(bucket: str, key: str) -> dict | None:
+    client = s3_client()
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _listing(bucket: str, prefix: str) -> dict[str, str]:
+    """key below prefix -> ETag (the MD5 of the content for an object uploaded in one PUT)."""
+    pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {o["Key"][len(prefix):]: o["ETag"].strip('"') for page in pages for o in page.get("Contents", [])}
+
+
+def _put(bucket: str, key: str, path: Path, metadata: dict | None = None) -> None:
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+        kind += "; charset=utf-8"   # the pages are Chinese: say the charset to a browser served from S3
+    with path.open("rb") as f:
+        s3_client().put_object(Bucket=bucket, Key=key, Body=f, ContentType=kind, Metadata=metadata or {})
+
+
+def _parallel(fn, items) -> None:
+    items = list(items)
+    if not items:
+        return
+    with ThreadPoolExecutor(settings().s3_concurrency) as pool:
+        for _ in pool.map(fn, items):  # re-raises the first failure
+            pass
+
+
+def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
+    """Publish what a run built in ``work`` (dataset/, data_docs/, run.json) to the bucket OUT, in
+    the order described above. ``partial``: the site in ``work`` holds only the pages a rerun redrew."""
+    bucket, prefix = split_s3_uri(out)
+    release = f"{prefix}releases/{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}/"
+    site, site_prefix = work / "data_docs", prefix + "data_docs/"
+    remote = _listing(bucket, site_prefix)
+    local = {p.relative_to(site).as_posix(): p for p in site.rglob("*") if p.is_file()}
+    changed = [rel for rel, p in local.items() if remote.get(rel) != _md5(p)]
+
+    # 1. new and changed pages, all but the entry page
+    _parallel(lambda rel: _put(bucket, site_prefix + rel, local[rel]), [r for r in changed if r != "index.html"])
+    # 2. the complete dataset under its own release prefix
+    tag = {"giodq-run-id": record["run_id"]}
+    _parallel(lambda name: _put(bucket, release + "dataset/" + name, work / "dataset" / name, tag), DATASET_FILES)
+    _put(bucket, release + "run.json", work / "run.json", tag)
+    # 3. the commit
+    pointer = {"release": release, "run_id": record["run_id"], "record": record}
+    s3_client().put_object(Bucket=bucket, Key=prefix + POINTER, ContentType="application/json",
+                           Body=json.dumps(pointer, ensure_ascii=False, indent=2).encode())
+    # 4. the site's entry page now leads to the new results; the contract's paths get the new copies
+    if "index.html" in changed:
+        _put(bucket, site_prefix + "index.html", local["index.html"])
+    client = s3_client()
+    _parallel(lambda name: client.copy_object(Bucket=bucket, Key=f"{prefix}dataset/{name}",
+                                              CopySource={"Bucket": bucket, "Key": release + "dataset/" + name}),
+              DATASET_FILES)
+    _put(bucket, prefix + "run.json", work / "run.json", tag)
+    # 5. what nobody links to any more: stale pages, releases older than the ones kept
+    stale = [rel for rel in remote if rel not in local and not (partial and rel.startswith(KEPT_ON_PARTIAL))]
+    _delete(bucket, [site_prefix + rel for rel in stale])
+    kept = _listing(bucket, prefix + "releases/")
+    names = sorted({k.split("/", 1)[0] for k in kept})   # <started>-<run>: oldest first
+    old = set(names[:-max(1, settings().s3_keep_releases)]) - {release[len(prefix + "releases/"):].rstrip("/")}
+    _delete(bucket, [prefix + "releases/" + k for k in kept if k.split("/", 1)[0] in old])
+
+
+def _delete(bucket: str, keys: list[str]) -> None:
+    client = s3_client()
+    for i in range(0, len(keys), 1000):  # DeleteObjects takes 1,000 keys per call
+        client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[i:i + 1000]],
+                                                     "Quiet": True})
+
+
+def append_history(out: str | Path, record: dict) -> None:
+    """Keep the run's record in OUT's history: runs/<started>-<run>.json."""
+    name = f"{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}.json"
+    body = json.dumps(record, ensure_ascii=False, indent=2)
+    if is_s3(out):
+        bucket, prefix = split_s3_uri(str(out))
+        s3_client().put_object(Bucket=bucket, Key=f"{prefix}runs/{name}", Body=body.encode(),
+                               ContentType="application/json; charset=utf-8")
+        return
+    (Path(out) / "runs").mkdir(parents=True, exist_ok=True)
+    (Path(out) / "runs" / name).write_text(body, encoding="utf-8")
+
+
+def history(out: str | Path) -> list[dict]:
+    """Every run's record at OUT, oldest first."""
+    if not is_s3(out):
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((Path(out) / "runs").glob("*.json"))]
+    bucket, prefix = split_s3_uri(str(out))
+    return [_get_json(bucket, f"{prefix}runs/{rel}") for rel in sorted(_listing(bucket, prefix + "runs/"))]
