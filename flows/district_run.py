@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 from prefect.utilities.hashing import hash_objects
 
 from giodq import pipeline
@@ -108,11 +109,12 @@ def _district_run(source: str, out: str, batch_size: int | None = None) -> dict:
             reports += extract_uncached(source, keys, i)
     reports = pipeline.with_versions(reports, refs)
     t1 = time.perf_counter()
-    validation = validate_reports(reports, current)
+    # quote(): Prefect would otherwise walk every report's fields looking for futures (seconds per 1,000)
+    validation = validate_reports(quote(reports), quote(current))
     t2 = time.perf_counter()
     record = pipeline.run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                                  {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None)
-    return publish(out, reports, validation, record)
+    return publish(out, quote(reports), quote(validation), record)
 
 
 _on_cluster = flow(_district_run, name="district-run-on-dask", flow_run_name="district-run {source} (dask)")

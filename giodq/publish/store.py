@@ -91,10 +91,21 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
-def _listing(bucket: str, prefix: str) -> dict[str, str]:
-    """key below prefix -> ETag (the MD5 of the content for an object uploaded in one PUT)."""
-    pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return {o["Key"][len(prefix):]: o["ETag"].strip('"') for page in pages for o in page.get("Contents", [])}
+def _listing(bucket: str, prefix: str, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """key below prefix -> ETag (the MD5 of the content for an object uploaded in one PUT),
+    leaving out the top-level folders in ``skip`` (e.g. "reports/")."""
+    paginator = s3_client().get_paginator("list_objects_v2")
+    if not skip:
+        pages = paginator.paginate(Bucket=bucket, Prefix=prefix)
+        return {o["Key"][len(prefix):]: o["ETag"].strip('"') for page in pages for o in page.get("Contents", [])}
+    found, folders = {}, []
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        found |= {o["Key"][len(prefix):]: o["ETag"].strip('"') for o in page.get("Contents", [])}
+        folders += [c["Prefix"][len(prefix):] for c in page.get("CommonPrefixes", [])]
+    for folder in folders:
+        if folder not in skip:
+            found |= {folder + k: etag for k, etag in _listing(bucket, prefix + folder).items()}
+    return found
 
 
 def _put(bucket: str, key: str, path: Path, metadata: dict | None = None) -> None:
@@ -120,7 +131,8 @@ def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
     bucket, prefix = split_s3_uri(out)
     release = f"{prefix}releases/{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}/"
     site, site_prefix = work / "data_docs", prefix + "data_docs/"
-    remote = _listing(bucket, site_prefix)
+    # a rerun leaves the thousands of kept report pages and sources alone: no need to list them
+    remote = _listing(bucket, site_prefix, skip=KEPT_ON_PARTIAL if partial else ())
     local = {p.relative_to(site).as_posix(): p for p in site.rglob("*") if p.is_file()}
     changed = [rel for rel, p in local.items() if remote.get(rel) != _md5(p)]
 
