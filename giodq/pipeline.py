@@ -29,6 +29,7 @@ from giodq.validate import findings as fnd
 from giodq.validate.frames import validation_frames
 from giodq.validate.rules import ERROR, WARNING, not_assessed
 from giodq.validate.run import validate
+from giodq.validate.suites import SUITES_DIR
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,13 @@ def list_inputs(source_uri: str) -> list[InputRef]:
 
 @functools.cache
 def code_version() -> str:
-    """A digest of giodq's own code and templates: results made by other code are not reused."""
-    root = Path(__file__).parent
+    """A digest of giodq's code, templates and suites (expectations/): results made by other code
+    or other suites are not reused."""
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".j2", ".html", ".css", ".json") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for root in (Path(__file__).parent, SUITES_DIR):
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".j2", ".html", ".css", ".json") and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -31,7 +31,7 @@ def prefect_server(home):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("Prefect server did not start: " + open(log.name).read()[-2000:])
+                    raise RuntimeError("Prefect server did not start: " + open(log.name).read()[-2000:]) from None
                 time.sleep(0.5)
         yield env
     finally:

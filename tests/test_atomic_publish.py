@@ -9,6 +9,7 @@ import shutil
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import SAMPLES, read_fixture
 from giodq.pipeline import run
@@ -51,7 +52,7 @@ def test_a_run_that_dies_mid_upload_leaves_the_previous_dataset(endpoint, puts_b
     text = read_fixture(KEY).decode().replace("收到申请公开政府信息 2 件", "收到申请公开政府信息 6 件")
     s3_client().put_object(Bucket="district", Key=f"reports/{KEY}", Body=text.encode())
     faults.arm(puts_before_fault)
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError, match="503"):
         run("s3://district/reports", OUT)
     assert faults.refused > 0
     faults.disarm()

@@ -52,7 +52,8 @@ def current(out: str | Path) -> dict | None:
     """The record of the run whose dataset is current at OUT, or None when there is none yet."""
     if not is_s3(out):
         path = Path(out) / "run.json"
-        if not (Path(out) / "dataset" / "reports.parquet").exists() or not path.exists():
+        needed = (path, Path(out) / "dataset" / "reports.parquet", Path(out) / "data_docs" / "index.html")
+        if not all(p.exists() for p in needed):   # an incomplete OUT (a site deleted by hand): redo it
             return None
         return json.loads(path.read_text(encoding="utf-8"))
     bucket, prefix = split_s3_uri(str(out))
