@@ -1,5 +1,5 @@
-"""The district-wide run as a Prefect flow: list -> compare -> fingerprint -> extract (batched,
-cached on content) -> validate -> publish.
+"""The district-wide run as a Prefect flow: list -> compare -> read what changed -> extract
+(batched, cached on content) -> validate -> publish.
 
 Only wiring: each task calls one function of giodq.pipeline, where the logic lives and is
 tested without Prefect. Extraction results are cached by Prefect on the sha256 of every file
@@ -35,11 +35,6 @@ def read_current(out: str):
     return record, (store.read_dataset(out) if record else None)
 
 
-@task(task_run_name="fingerprint-{index}", cache_policy=NO_CACHE)
-def fingerprint(source: str, keys: list[str], index: int):
-    return pipeline.fingerprint(source, keys)
-
-
 def content_key(_context, parameters) -> str:
     """The batch's content (key and sha256 of each file) and the code that reads it; not the
     source's name, not the run: the same bytes give the same result wherever they come from."""
@@ -48,17 +43,27 @@ def content_key(_context, parameters) -> str:
 
 @task(task_run_name="extract-{index}", cache_key_fn=content_key, persist_result=True,
       cache_expiration=timedelta(days=180), retries=2, retry_delay_seconds=5)
-def extract_batch(source: str, keys: list[str], expect: dict[str, str], index: int, total: int):
-    reports = pipeline.extract_batch(source, keys, expect)
-    failed = sum(r.status != "ok" for r in reports)
-    get_run_logger().info("extracted batch %d/%d: %d reports, %d failed", index + 1, total, len(reports), failed)
-    return reports
+def extract_cached(source: str, keys: list[str], expect: dict[str, str], data: dict[str, bytes], index: int):
+    """Extraction of one batch, cached by Prefect on its content: on a hit nothing is read."""
+    return pipeline.extract_batch(source, keys, expect, data)
 
 
-@task(task_run_name="extract-uncached-{index}", cache_policy=NO_CACHE)
-def extract_uncached(source: str, keys: list[str], index: int):
-    """A batch whose files changed or failed while it was read: each file on its own, never cached."""
-    return pipeline.extract_batch(source, keys)
+@task(task_run_name="batch-{index}", cache_policy=NO_CACHE)
+def extract_batch(source: str, keys: list[str], known: dict[str, str], index: int, total: int):
+    """One batch: read what is new or changed (its sha256 is the cache key), then extract through
+    the cache. A batch whose files change or vanish while it runs is read file by file, uncached."""
+    data, unreadable = pipeline.read_inputs(source, [k for k in keys if k not in known])
+    expect = known | pipeline.sha256s(data)
+    readable = [k for k in keys if k in expect]
+    state = extract_cached(source, readable, expect, quote(data), index, return_state=True)
+    if state.is_completed():
+        reports = state.result()
+    else:
+        get_run_logger().warning("batch %d: %s; reading each file again, uncached", index + 1, state.message)
+        reports = pipeline.extract_batch(source, readable)
+    get_run_logger().info("batch %d/%d: %d reports, %d read, %d failed", index + 1, total, len(keys), len(data),
+                          sum(r.status != "ok" for r in reports) + len(unreadable))
+    return unreadable + reports
 
 
 @task(cache_policy=NO_CACHE)
@@ -91,22 +96,10 @@ def _district_run(source: str, out: str, batch_size: int | None = None) -> dict:
                                                                current_record, {"compare": time.perf_counter() - t0}))
     parts = pipeline.buckets(refs, batch_size or settings().batch_size)
     logger.info("%d inputs, %d already read; %d batches", len(refs), len(todo.known), len(parts))
-    prints = [fingerprint.submit(source, [r.key for r in part if r.key not in todo.known], i)
-              for i, part in enumerate(parts)]
-    reports, extracting = [], []
-    for i, (part, printed) in enumerate(zip(parts, prints)):
-        shas, unreadable = printed.result()
-        reports += unreadable
-        expect = {r.key: todo.known.get(r.key) or shas[r.key] for r in part if r.key in todo.known or r.key in shas}
-        extracting.append((i, list(expect), extract_batch.submit(source, list(expect), expect, i, len(parts))))
-    for i, keys, future in extracting:
-        future.wait()
-        if future.state.is_completed():
-            reports += future.result()
-        else:
-            logger.warning("batch %d could not be extracted as fingerprinted (%s); reading each file again",
-                           i + 1, future.state.message)
-            reports += extract_uncached(source, keys, i)
+    futures = [extract_batch.submit(source, [r.key for r in part],
+                                    {r.key: todo.known[r.key] for r in part if r.key in todo.known}, i, len(parts))
+               for i, part in enumerate(parts)]
+    reports = [r for f in futures for r in f.result()]
     reports = pipeline.with_versions(reports, refs)
     t1 = time.perf_counter()
     # quote(): Prefect would otherwise walk every report's fields looking for futures (seconds per 1,000)

@@ -88,6 +88,23 @@ class S3Source:
             raise OSError(f"s3://{self.bucket}/{self.prefix}{key}: {e}") from e
 
 
+def read_many(source: Source, keys: list[str], concurrency: int = 16) -> dict[str, bytes | OSError]:
+    """The bytes of each key, or the OSError met reading it; a few requests at a time, since
+    object storage answers each in tens of milliseconds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(key: str) -> bytes | OSError:
+        try:
+            return source.read(key)
+        except OSError as e:
+            return e
+
+    if not keys:
+        return {}
+    with ThreadPoolExecutor(max(1, min(concurrency, len(keys)))) as pool:
+        return dict(zip(keys, pool.map(read, keys)))
+
+
 def open_source(uri: str) -> Source:
     """A source URI (a folder path or s3://bucket/prefix) -> its Source.
     Raises ValueError when a local folder does not exist."""

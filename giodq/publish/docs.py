@@ -25,8 +25,9 @@ from great_expectations.data_context.types.resource_identifiers import (
     ValidationResultIdentifier,
 )
 
-from giodq.ingest import open_source
+from giodq.ingest import open_source, read_many
 from giodq.publish import review
+from giodq.settings import settings
 from giodq.validate.rules import RULES
 from giodq.validate.run import ephemeral_context
 from giodq.validate.suites import SUITE_BATCH, load_suites
@@ -139,26 +140,32 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
     ok = reports[reports["status"] == "ok"]
     if ok.empty:
         return
-    pages, sources = site / "reports", site / "sources"
-    pages.mkdir(exist_ok=True)
-    sources.mkdir(exist_ok=True)
+    (site / "reports").mkdir(exist_ok=True)
+    (site / "sources").mkdir(exist_ok=True)
     by_report_f = dict(tuple(findings.groupby("report"))) if findings is not None and len(findings) else {}
     by_report_c = dict(tuple(cells.groupby("report"))) if cells is not None and len(cells) else {}
     empty_f = pd.DataFrame(columns=findings.columns if findings is not None else ["rule"])
     empty_c = pd.DataFrame(columns=["key", "raw"])
-    source = open_source(source_uri) if source_uri else None
-    for report in ok.itertuples(index=False):
-        has_source = False
-        if source is not None:
-            try:
-                (sources / review.source_name(report.report)).write_bytes(source.read(report.report))
-                has_source = True
-            except OSError:
-                pass  # the page says the source is not available rather than linking nowhere
-        try:
-            html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
-                                      by_report_c.get(report.report, empty_c), suite_pages, has_source)
-        except Exception as e:  # one page that cannot be drawn must not cost the run its site
-            log.exception("report page for %s", report.report)
-            html = review.error_page(report.report, f"{type(e).__name__}: {e}")
-        (pages / f"{review.report_id(report.report)}.html").write_text(html, encoding="utf-8")
+    rows = list(ok.itertuples(index=False))
+    source, chunk = (open_source(source_uri) if source_uri else None), 4 * settings().s3_concurrency
+    for start in range(0, len(rows), chunk):   # a chunk at a time: a district's PDFs do not fit in memory
+        part = rows[start:start + chunk]
+        copies = read_many(source, [r.report for r in part], settings().s3_concurrency) if source else {}
+        for report in part:
+            _report_page(site, report, copies.get(report.report), by_report_f, by_report_c, empty_f, empty_c,
+                         suite_pages)
+
+
+def _report_page(site: Path, report, data: bytes | OSError | None, by_report_f: dict, by_report_c: dict,
+                 empty_f: pd.DataFrame, empty_c: pd.DataFrame, suite_pages: dict[str, str]) -> None:
+    # a source that cannot be read: the page says so rather than linking nowhere
+    has_source = isinstance(data, bytes)
+    if has_source:
+        (site / "sources" / review.source_name(report.report)).write_bytes(data)
+    try:
+        html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
+                                  by_report_c.get(report.report, empty_c), suite_pages, has_source)
+    except Exception as e:  # one page that cannot be drawn must not cost the run its site
+        log.exception("report page for %s", report.report)
+        html = review.error_page(report.report, f"{type(e).__name__}: {e}")
+    (site / "reports" / f"{review.report_id(report.report)}.html").write_text(html, encoding="utf-8")
