@@ -30,7 +30,7 @@ from giodq.validate import findings as fnd
 from giodq.validate.frames import validation_frames
 from giodq.validate.rules import ERROR, WARNING, not_assessed
 from giodq.validate.run import validate
-from giodq.validate.suites import SUITES_DIR
+from giodq.validate.suites import SUITES_DIR, load_suites
 
 log = logging.getLogger(__name__)
 
@@ -153,11 +153,12 @@ class Validation:
     not_assessed: dict[str, list[str]] = field(default_factory=dict)
 
 
-def validate_reports(reports: list[Extracted], previous=None) -> Validation:
+def validate_reports(reports: list[Extracted], previous=None, only: set[str] | None = None) -> Validation:
     """All reports of a run -> GX results over one batch per suite, and the findings read off them.
-    ``previous``: (reports, cells) of the dataset already at OUT, for the cross-year rules."""
+    ``previous``: (reports, cells) of the dataset already at OUT, for the cross-year rules.
+    ``only``: run just these suites (a rerun re-checking a neighbour's cross-year rules)."""
     frames = validation_frames(reports, previous)
-    results = validate(frames)
+    results = validate(frames, {n: s for n, s in load_suites().items() if n in only} if only else None)
     return Validation(cells=frames["cells"], results=results, findings=fnd.results_to_findings(results),
                       not_assessed=fnd.not_assessed(frames, results))
 

@@ -19,9 +19,10 @@ from giodq.ingest import open_source
 from giodq.pipeline import extract_batch, out_uri, publish, reports_table, run_record, validate_reports
 from giodq.publish import store
 from giodq.validate.frames import normalise_body
-from giodq.validate.rules import ERROR, WARNING
+from giodq.validate.rules import ERROR, RULES, WARNING
 
 CROSS_YEAR = ("cross_year.carry", "cross_year.in_force")
+CROSS_YEAR_SUITES = {suite for rule in RULES if rule.id in CROSS_YEAR for suite in rule.suites}
 
 
 def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
@@ -76,7 +77,7 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
     # the next year's report compares its 上年结转 with this one: re-check its cross-year rules
     successors = _successors(report, reports)
     later = [_from_dataset(row, cells) for _, row in successors.iterrows()]
-    redo = validate_reports(later, (reports, cells)) if later else None
+    redo = validate_reports(later, (reports, cells), only=CROSS_YEAR_SUITES) if later else None
     touched = [key] + list(successors["report"])
     kept = old_findings[~((old_findings["report"] == key)
                           | (old_findings["report"].isin(successors["report"]) & old_findings["rule"].isin(CROSS_YEAR)))]

@@ -113,6 +113,9 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
     try:
         _gx_site(results, staging, reports)
         suite_pages = _suite_pages(staging)
+        drawn = {p.parts[len(staging.parts) + 1] for p in (staging / "validations").rglob("*.html")}
+        if set(results) - drawn:   # GX logs a page it could not render and goes on: a site without it is no site
+            raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - drawn)} (see the log above)")
         shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
         (staging / "static" / "giodq").mkdir(parents=True)
         shutil.copy(str(_ASSETS / "giodq.css"), staging / "static" / "giodq" / "giodq.css")
