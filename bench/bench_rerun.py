@@ -2,7 +2,7 @@
 
     uv run python bench/bench_rerun.py [--reports 1000]
 
-(The object-storage issue's benchmark runs on a bucket; this one measures the local path.)
+(bench_s3.py measures the same on a bucket through the Prefect flows; this one, the local path without Prefect.)
 """
 from __future__ import annotations
 

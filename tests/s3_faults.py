@@ -1,10 +1,12 @@
 """An S3 endpoint that breaks on cue: a forwarding proxy in front of moto's server that, once
-armed, answers every request after the n-th PUT with 503 (the endpoint going away mid-upload)."""
+armed, answers every request after the n-th PUT with 503 (the endpoint going away mid-upload),
+or every request for some objects (an object that cannot be read)."""
 from __future__ import annotations
 
 import contextlib
 import http.client
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -12,6 +14,7 @@ from urllib.parse import urlsplit
 class Faults:
     def __init__(self):
         self.puts_left: int | None = None    # None: pass everything through
+        self.paths: set[str] = set()         # requests for these object paths always fail
         self.refused = 0
         self.lock = threading.Lock()
 
@@ -23,8 +26,11 @@ class Faults:
         with self.lock:
             self.puts_left = None
 
-    def refuse(self, method: str) -> bool:
+    def refuse(self, method: str, path: str = "") -> bool:
         with self.lock:
+            if any(p in path for p in self.paths):
+                self.refused += 1
+                return True
             if self.puts_left is None:
                 return False
             if self.puts_left > 0:
@@ -45,7 +51,7 @@ def faulty_endpoint(target: str):
 
         def _forward(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if faults.refuse(self.command):
+            if faults.refuse(self.command, urllib.parse.unquote(self.path)):
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -97,3 +97,16 @@ def test_a_local_run_that_dies_mid_publish_leaves_the_previous_dataset(tmp_path,
     second = run(str(src), tmp_path / "out")
     assert second["kind"] == "run" and json.loads((tmp_path / "out" / "run.json").read_text())["run_id"] == second["run_id"]
     assert os.path.exists(tmp_path / "out" / "data_docs" / "index.html") and first["run_id"] != second["run_id"]
+
+
+def test_an_object_that_cannot_be_read_is_picked_up_by_the_next_run(endpoint):
+    faults = endpoint
+    faults.paths = {f"reports/{KEY}"}
+    first = run("s3://district/reports", OUT)
+    assert [(f["report"], f["error"][:5]) for f in first["failed"]] == [(KEY, "read:")]
+    assert "503" in first["failed"][0]["error"]
+    faults.paths = set()
+    second = run("s3://district/reports", OUT)      # the listing is the same, yet this is no unchanged run
+    assert second["kind"] == "run" and second["failed"] == [] and second["changed"] == [KEY]
+    reports = store.read_dataset(OUT)[0].set_index("report")
+    assert reports.loc[KEY, "status"] == "ok"
