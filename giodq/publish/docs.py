@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import shutil
 import tempfile
 import uuid
@@ -123,7 +124,8 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
             # kept pages come from the site at out_dir; for a bucket they stay there (store.upload)
             for part in ("reports", "sources"):
                 if (out_dir / part).is_dir():
-                    shutil.copytree(out_dir / part, staging / part)
+                    # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
+                    shutil.copytree(out_dir / part, staging / part, copy_function=_link_or_copy)
             reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
         _report_pages(staging, reports, findings, cells, source_uri, suite_pages)
     except BaseException:
@@ -135,6 +137,19 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
     staging.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
     return out_dir / "index.html"
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:   # another file system, or links not allowed
+        shutil.copy2(src, dst)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a file as a new inode, never through a hard link shared with the live site."""
+    path.unlink(missing_ok=True)
+    path.write_bytes(data)
 
 
 def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | None, cells: pd.DataFrame | None,
@@ -164,11 +179,11 @@ def _report_page(site: Path, report, data: bytes | OSError | None, by_report_f: 
     # a source that cannot be read: the page says so rather than linking nowhere
     has_source = isinstance(data, bytes)
     if has_source:
-        (site / "sources" / review.source_name(report.report)).write_bytes(data)
+        _write_new(site / "sources" / review.source_name(report.report), data)
     try:
         html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
                                   by_report_c.get(report.report, empty_c), suite_pages, has_source)
     except Exception as e:  # one page that cannot be drawn must not cost the run its site
         log.exception("report page for %s", report.report)
         html = review.error_page(report.report, f"{type(e).__name__}: {e}")
-    (site / "reports" / f"{review.report_id(report.report)}.html").write_text(html, encoding="utf-8")
+    _write_new(site / "reports" / f"{review.report_id(report.report)}.html", html.encode("utf-8"))
