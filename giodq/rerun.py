@@ -86,9 +86,10 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
         parts.append(redo.findings[redo.findings["rule"].isin(CROSS_YEAR)])
     findings = pd.concat([p for p in parts if len(p)], ignore_index=True).sort_values(
         ["report", "rule"], kind="stable").reset_index(drop=True)
-    counts = findings.groupby(["report", "severity"]).size()
-    reports["errors"] = [int(counts.get((r, ERROR), 0)) for r in reports["report"]]
-    reports["warnings"] = [int(counts.get((r, WARNING), 0)) for r in reports["report"]]
+    counts = findings.groupby(["report", "severity"]).size().unstack(fill_value=0)
+    for column, severity in (("errors", ERROR), ("warnings", WARNING)):
+        by_report = counts[severity] if severity in counts else pd.Series(dtype="int64")
+        reports[column] = reports["report"].map(by_report).fillna(0).astype("int64")
     t2 = time.perf_counter()
 
     before = _identity(old_findings[old_findings["report"].isin(touched)])

@@ -160,6 +160,11 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
         return
     (site / "reports").mkdir(exist_ok=True)
     (site / "sources").mkdir(exist_ok=True)
+    drawn = set(ok["report"])   # a rerun draws one page: group only its rows, not the district's
+    if findings is not None and len(findings):
+        findings = findings[findings["report"].isin(drawn)]
+    if cells is not None and len(cells):
+        cells = cells[cells["report"].isin(drawn)]
     by_report_f = dict(tuple(findings.groupby("report"))) if findings is not None and len(findings) else {}
     by_report_c = dict(tuple(cells.groupby("report"))) if cells is not None and len(cells) else {}
     empty_f = pd.DataFrame(columns=findings.columns if findings is not None else ["rule"])

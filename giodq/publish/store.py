@@ -75,7 +75,8 @@ def read_dataset(out: str | Path, full: bool = False) -> tuple[pd.DataFrame, ...
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "dataset").mkdir()
         for name in DATASET_FILES:
-            client.download_file(bucket, pointer["release"] + "dataset/" + name, str(Path(tmp) / "dataset" / name))
+            body = client.get_object(Bucket=bucket, Key=pointer["release"] + "dataset/" + name)["Body"].read()
+            (Path(tmp) / "dataset" / name).write_bytes(body)
         return reader(Path(tmp))
 
 
