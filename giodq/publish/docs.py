@@ -34,6 +34,8 @@ from giodq.validate.run import ephemeral_context
 from giodq.validate.suites import SUITE_BATCH, load_suites
 
 SITE = "giodq"
+# what a rerun keeps of the site: report pages, their sources, and the GX pages they link to
+KEPT_ON_RERUN = ("reports", "sources", "validations")
 log = logging.getLogger(__name__)
 _ASSETS = files("giodq.publish") / "assets"
 _VIEWS = files("giodq.publish") / "views"
@@ -83,21 +85,11 @@ def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) ->
 
 
 def _suite_pages(site_dir: Path) -> dict[str, str]:
-    """Rule id -> a stable link to the GX validation page of the suite that checks it.
-
-    GX names a result page by its run time; report pages link to ``validations/<suite>/latest.html``
-    instead, rewritten on every build to point at the current page, so that pages a rerun keeps
-    still lead to the current results."""
-    current = {}
+    """Suite -> the GX validation page drawn for it in site_dir."""
+    pages = {}
     for p in sorted((site_dir / "validations").rglob("*.html")):
-        suite = p.parts[len(site_dir.parts) + 1]
-        if p.name != "latest.html":
-            current[suite] = p.relative_to(site_dir / "validations" / suite).as_posix()
-    for suite, target in current.items():
-        (site_dir / "validations" / suite / "latest.html").write_text(
-            f'<!DOCTYPE html><html><head><meta charset="UTF-8"><meta http-equiv="refresh" content="0; url={target}">'
-            f'</head><body><a href="{target}">{html.escape(suite)}</a></body></html>', encoding="utf-8")
-    return {r.id: f"validations/{r.suites[0]}/latest.html" for r in RULES if r.suites and r.suites[0] in current}
+        pages[p.parts[len(site_dir.parts) + 1]] = p.relative_to(site_dir).as_posix()
+    return pages
 
 
 def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFrame | None = None,
@@ -114,20 +106,24 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
     try:
         _gx_site(results, staging, reports)
         suite_pages = _suite_pages(staging)
-        drawn = {p.parts[len(staging.parts) + 1] for p in (staging / "validations").rglob("*.html")}
-        if set(results) - drawn:   # GX logs a page it could not render and goes on: a site without it is no site
-            raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - drawn)} (see the log above)")
+        if changed is not None:
+            # A rerun keeps the other reports' pages, their sources and the GX pages they link to
+            # (the whole district's results), added after GX's build, which would delete result
+            # pages it has no results for; for a bucket these stay there (store.upload).
+            for part in KEPT_ON_RERUN:
+                if (out_dir / part).is_dir():
+                    # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
+                    shutil.copytree(out_dir / part, staging / part, copy_function=_link_or_copy, dirs_exist_ok=True)
+        if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
+            raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
+                               "(see the log above)")
+        rule_pages = {r.id: suite_pages[r.suites[0]] for r in RULES if r.suites and r.suites[0] in suite_pages}
         shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
         (staging / "static" / "giodq").mkdir(parents=True)
         shutil.copy(str(_ASSETS / "giodq.css"), staging / "static" / "giodq" / "giodq.css")
         if changed is not None:
-            # kept pages come from the site at out_dir; for a bucket they stay there (store.upload)
-            for part in ("reports", "sources"):
-                if (out_dir / part).is_dir():
-                    # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
-                    shutil.copytree(out_dir / part, staging / part, copy_function=_link_or_copy)
             reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
-        _report_pages(staging, reports, findings, cells, source_uri, suite_pages)
+        _report_pages(staging, reports, findings, cells, source_uri, rule_pages)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

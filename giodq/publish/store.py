@@ -28,13 +28,15 @@ from pathlib import Path
 import pandas as pd
 
 from giodq.publish import dataset as ds
+from giodq.publish.docs import KEPT_ON_RERUN
 from giodq.s3 import s3_client, split_s3_uri
 from giodq.settings import settings
 
 POINTER = "current.json"
 DATASET_FILES = ("reports.parquet", "cells.parquet", "findings.parquet")
-# a rerun redraws only the reports it touched: the other pages stay in the bucket
-KEPT_ON_PARTIAL = ("reports/", "sources/")
+# a rerun redraws only the reports it touched: the other pages, and the GX pages they link to,
+# stay in the bucket
+KEPT_ON_PARTIAL = tuple(f"{part}/" for part in KEPT_ON_RERUN)
 
 
 def is_s3(out: str | Path) -> bool:
