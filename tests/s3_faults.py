@@ -1,6 +1,6 @@
 """An S3 endpoint that breaks on cue: a forwarding proxy in front of moto's server that, once
 armed, answers every request after the n-th PUT with 503 (the endpoint going away mid-upload),
-or every request for some objects (an object that cannot be read)."""
+or every request for some objects (an object that cannot be read), or every PUT of some."""
 from __future__ import annotations
 
 import contextlib
@@ -15,6 +15,7 @@ class Faults:
     def __init__(self):
         self.puts_left: int | None = None    # None: pass everything through
         self.paths: set[str] = set()         # requests for these object paths always fail
+        self.puts: set[str] = set()          # PUTs of these object paths always fail
         self.refused = 0
         self.lock = threading.Lock()
 
@@ -28,7 +29,7 @@ class Faults:
 
     def refuse(self, method: str, path: str = "") -> bool:
         with self.lock:
-            if any(p in path for p in self.paths):
+            if any(p in path for p in self.paths) or (method == "PUT" and any(p in path for p in self.puts)):
                 self.refused += 1
                 return True
             if self.puts_left is None:

@@ -41,8 +41,12 @@ def endpoint(monkeypatch):
         yield faults
 
 
-@pytest.mark.parametrize("puts_before_fault", [3, 40])
-def test_a_run_that_dies_mid_upload_leaves_the_previous_dataset(endpoint, puts_before_fault):
+@pytest.mark.parametrize("fault", [
+    {"puts_before": 3},                          # among the first site pages
+    {"put": "/dataset/cells.parquet"},           # half-way through the new release's dataset
+    {"put": "/current.json"},                    # the commit itself
+])
+def test_a_run_that_dies_mid_upload_leaves_the_previous_dataset(endpoint, fault):
     faults = endpoint
     first = run("s3://district/reports", OUT)
     before, pointer_before = _contract_dataset(), store.current(OUT)
@@ -51,11 +55,15 @@ def test_a_run_that_dies_mid_upload_leaves_the_previous_dataset(endpoint, puts_b
     # a unit uploads a corrected report; the next run's upload breaks off
     text = read_fixture(KEY).decode().replace("收到申请公开政府信息 2 件", "收到申请公开政府信息 6 件")
     s3_client().put_object(Bucket="district", Key=f"reports/{KEY}", Body=text.encode())
-    faults.arm(puts_before_fault)
+    if "puts_before" in fault:
+        faults.arm(fault["puts_before"])
+    else:
+        faults.puts = {fault["put"]}
     with pytest.raises(ClientError, match="503"):
         run("s3://district/reports", OUT)
     assert faults.refused > 0
     faults.disarm()
+    faults.puts = set()
 
     # the previous dataset is complete and still the current one, at the contract's paths too
     assert store.current(OUT)["run_id"] == first["run_id"]
