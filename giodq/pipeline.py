@@ -63,14 +63,13 @@ class Plan:
 def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.DataFrame | None) -> Plan:
     if current_record is None or current_reports is None or "version" not in current_reports:
         return Plan(refs, {}, False)
-    ok = current_reports[current_reports["sha256"].notna() & current_reports["version"].notna()]
+    cur = current_reports
     # an input that could not be read last time is read again: the next run picks it up
-    unread = current_reports["error"].fillna("").str.startswith("read:") if "error" in current_reports else False
-    readable = ok[~unread.reindex(ok.index, fill_value=False)] if isinstance(unread, pd.Series) else ok
+    unread = cur["error"].fillna("").str.startswith("read:") if "error" in cur else False
+    readable = cur[cur["sha256"].notna() & cur["version"].notna() & ~unread]
     seen = dict(zip(zip(readable["report"], readable["version"]), readable["sha256"]))
     known = {r.key: seen[(r.key, r.version)] for r in refs if (r.key, r.version) in seen}
-    unchanged = (current_record.get("code") == code_version() and len(known) == len(refs)
-                 and len(current_reports) == len(refs))
+    unchanged = current_record.get("code") == code_version() and len(known) == len(refs) == len(cur)
     return Plan(refs, known, unchanged)
 
 
@@ -86,12 +85,8 @@ def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
     return [p for p in parts if p]
 
 
-def batches(keys: list, size: int) -> list[list]:
-    return [keys[i:i + size] for i in range(0, len(keys), size)]
-
-
 class InputChanged(OSError):
-    """The bytes read are not the ones the run fingerprinted (replaced meanwhile), or could not be read."""
+    """The bytes read are not the ones a cache key was made of (replaced meanwhile), or could not be read."""
 
 
 def read_inputs(source_uri: str, keys: list[str]) -> tuple[dict[str, bytes], list[Extracted]]:
@@ -117,11 +112,11 @@ def extract_batch(source_uri: str, keys: list[str], expect: dict[str, str] | Non
     read, failures = read_inputs(source_uri, missing) if missing else ({}, [])
     if failures and expect is not None:
         raise InputChanged("; ".join(f.error for f in failures))
-    data = data | read
+    data, unreadable = data | read, {f.report: f for f in failures}
     out = []
     for key in keys:
-        if key not in data:
-            out.append(next(f for f in failures if f.report == key))
+        if key in unreadable:
+            out.append(unreadable[key])
             continue
         if expect is not None and hashlib.sha256(data[key]).hexdigest() != expect[key]:
             raise InputChanged(f"{key}: 内容在读取期间被替换 (replaced while the run read it)")
@@ -270,8 +265,8 @@ def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
                                   {"compare": time.perf_counter() - t0})
         store.append_history(out, record)
         return record
-    reports = with_versions([r for part in batches([r.key for r in refs], batch_size)
-                             for r in extract_batch(source, part)], refs)
+    reports = with_versions([r for part in buckets(refs, batch_size)
+                             for r in extract_batch(source, [ref.key for ref in part])], refs)
     t1 = time.perf_counter()
     validation = validate_reports(reports, current)
     t2 = time.perf_counter()

@@ -38,12 +38,7 @@ class LocalSource:
         return str(self.root)
 
     def list_inputs(self) -> list[InputRef]:
-        refs = []
-        for p in self.root.rglob("*"):
-            if p.is_file():
-                st = p.stat()
-                refs.append(InputRef(p.relative_to(self.root).as_posix(), f"{st.st_size}-{st.st_mtime_ns}"))
-        return sorted(refs)
+        return sorted(self.ref(p.relative_to(self.root).as_posix()) for p in self.root.rglob("*") if p.is_file())
 
     def ref(self, key: str) -> InputRef:
         st = (self.root / key).stat()
@@ -66,26 +61,30 @@ class S3Source:
     def list_inputs(self) -> list[InputRef]:
         # paginated: a district's bucket holds thousands of keys, 1,000 per listing page
         pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
-        refs = [InputRef(o["Key"][len(self.prefix):], f'{o["ETag"].strip(chr(34))}-{o["Size"]}')
+        refs = [InputRef(o["Key"][len(self.prefix):], _version(o["ETag"], o["Size"]))
                 for page in pages for o in page.get("Contents", [])]
         return sorted(r for r in refs if r.key and not r.key.endswith("/"))  # "folder" markers are no input
 
     def ref(self, key: str) -> InputRef:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            head = s3_client().head_object(Bucket=self.bucket, Key=self.prefix + key)
-        except (ClientError, BotoCoreError) as e:
-            raise OSError(f"s3://{self.bucket}/{self.prefix}{key}: {e}") from e
-        return InputRef(key, f'{head["ETag"].strip(chr(34))}-{head["ContentLength"]}')
+        head = self._call(lambda client, **at: client.head_object(**at), key)
+        return InputRef(key, _version(head["ETag"], head["ContentLength"]))
 
     def read(self, key: str) -> bytes:
+        return self._call(lambda client, **at: client.get_object(**at)["Body"].read(), key)
+
+    def _call(self, request, key: str):
+        """request(client, Bucket=, Key=) for one object; its errors, after botocore's retries, as
+        OSError with the object's address: a failed input, with why."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return s3_client().get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
-        except (ClientError, BotoCoreError) as e:  # after botocore's retries: a failed input, with why
+            return request(s3_client(), Bucket=self.bucket, Key=self.prefix + key)
+        except (ClientError, BotoCoreError) as e:
             raise OSError(f"s3://{self.bucket}/{self.prefix}{key}: {e}") from e
+
+
+def _version(etag: str, size: int) -> str:
+    return f'{etag.strip(chr(34))}-{size}'
 
 
 def read_many(source: Source, keys: list[str], concurrency: int = 16) -> dict[str, bytes | OSError]:

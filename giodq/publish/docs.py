@@ -106,6 +106,9 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
     try:
         _gx_site(results, staging, reports)
         suite_pages = _suite_pages(staging)
+        if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
+            raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
+                               "(see the log above)")
         if changed is not None:
             # A rerun keeps the other reports' pages, their sources and the GX pages they link to
             # (the whole district's results), added after GX's build, which would delete result
@@ -114,9 +117,6 @@ def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFra
                 if (out_dir / part).is_dir():
                     # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
                     shutil.copytree(out_dir / part, staging / part, copy_function=_link_or_copy, dirs_exist_ok=True)
-        if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
-            raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
-                               "(see the log above)")
         rule_pages = {r.id: suite_pages[r.suites[0]] for r in RULES if r.suites and r.suites[0] in suite_pages}
         shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
         (staging / "static" / "giodq").mkdir(parents=True)
@@ -157,33 +157,36 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
     (site / "reports").mkdir(exist_ok=True)
     (site / "sources").mkdir(exist_ok=True)
     drawn = set(ok["report"])   # a rerun draws one page: group only its rows, not the district's
-    if findings is not None and len(findings):
-        findings = findings[findings["report"].isin(drawn)]
-    if cells is not None and len(cells):
-        cells = cells[cells["report"].isin(drawn)]
-    by_report_f = dict(tuple(findings.groupby("report"))) if findings is not None and len(findings) else {}
-    by_report_c = dict(tuple(cells.groupby("report"))) if cells is not None and len(cells) else {}
-    empty_f = pd.DataFrame(columns=findings.columns if findings is not None else ["rule"])
-    empty_c = pd.DataFrame(columns=["key", "raw"])
+    findings_of = _rows_by_report(findings, drawn, ["rule"])
+    cells_of = _rows_by_report(cells, drawn, ["key", "raw"])
     rows = list(ok.itertuples(index=False))
     source, chunk = (open_source(source_uri) if source_uri else None), 4 * settings().s3_concurrency
     for start in range(0, len(rows), chunk):   # a chunk at a time: a district's PDFs do not fit in memory
         part = rows[start:start + chunk]
         copies = read_many(source, [r.report for r in part], settings().s3_concurrency) if source else {}
         for report in part:
-            _report_page(site, report, copies.get(report.report), by_report_f, by_report_c, empty_f, empty_c,
-                         suite_pages)
+            _report_page(site, report, copies.get(report.report), findings_of(report.report),
+                         cells_of(report.report), suite_pages)
 
 
-def _report_page(site: Path, report, data: bytes | OSError | None, by_report_f: dict, by_report_c: dict,
-                 empty_f: pd.DataFrame, empty_c: pd.DataFrame, suite_pages: dict[str, str]) -> None:
+def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list[str]):
+    """report -> its rows of frame (an empty frame for a report with none)."""
+    if frame is None or not len(frame):
+        empty = pd.DataFrame(columns=frame.columns if frame is not None else columns)
+        return lambda report: empty
+    groups = dict(tuple(frame[frame["report"].isin(reports)].groupby("report")))
+    empty = frame.iloc[0:0]
+    return lambda report: groups.get(report, empty)
+
+
+def _report_page(site: Path, report, data: bytes | OSError | None, findings: pd.DataFrame, cells: pd.DataFrame,
+                 suite_pages: dict[str, str]) -> None:
     # a source that cannot be read: the page says so rather than linking nowhere
     has_source = isinstance(data, bytes)
     if has_source:
         _write_new(site / "sources" / review.source_name(report.report), data)
     try:
-        html = review.report_page(pd.Series(report._asdict()), by_report_f.get(report.report, empty_f),
-                                  by_report_c.get(report.report, empty_c), suite_pages, has_source)
+        html = review.report_page(pd.Series(report._asdict()), findings, cells, suite_pages, has_source)
     except Exception as e:  # one page that cannot be drawn must not cost the run its site
         log.exception("report page for %s", report.report)
         html = review.error_page(report.report, f"{type(e).__name__}: {e}")

@@ -14,21 +14,18 @@ from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJin
 _BYTECODE = FileSystemBytecodeCache(pattern="giodq-gx-%s.cache")
 
 
-class GiodqPageView(DefaultJinjaPageView):
+class _SharedBytecode:
+    # GX passes only the arguments named in the signature: spelt out, not *args/**kwargs
+    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
+        super().__init__(custom_styles_directory, custom_views_directory)
+        self.env.bytecode_cache = _BYTECODE
+
+
+class GiodqPageView(_SharedBytecode, DefaultJinjaPageView):
     """Validation result and expectation suite pages: local scripts, a link to the report list."""
     _template = "giodq_page.j2"
 
-    # GX passes only the arguments named in the signature: spelt out, not *args/**kwargs
-    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = _BYTECODE
 
-
-class GiodqIndexPageView(DefaultJinjaIndexPageView):
+class GiodqIndexPageView(_SharedBytecode, DefaultJinjaIndexPageView):
     """The site index: the report list first, then GX's list of suites and results."""
     _template = "giodq_index_page.j2"
-
-    # GX passes only the arguments named in the signature: spelt out, not *args/**kwargs
-    def __init__(self, custom_styles_directory=None, custom_views_directory=None) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        self.env.bytecode_cache = _BYTECODE

@@ -133,7 +133,7 @@ def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
     """Publish what a run built in ``work`` (dataset/, data_docs/, run.json) to the bucket OUT, in
     the order described above. ``partial``: the site in ``work`` holds only the pages a rerun redrew."""
     bucket, prefix = split_s3_uri(out)
-    release = f"{prefix}releases/{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}/"
+    release = f"{prefix}releases/{run_name(record)}/"
     site, site_prefix = work / "data_docs", prefix + "data_docs/"
     # a rerun leaves the thousands of kept report pages and sources alone: no need to list them
     remote = _listing(bucket, site_prefix, skip=KEPT_ON_PARTIAL if partial else ())
@@ -154,17 +154,15 @@ def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
     if "index.html" in changed:
         _put(bucket, site_prefix + "index.html", local["index.html"])
     client = s3_client()
-    _parallel(lambda name: client.copy_object(Bucket=bucket, Key=f"{prefix}dataset/{name}",
-                                              CopySource={"Bucket": bucket, "Key": release + "dataset/" + name}),
-              DATASET_FILES)
-    _put(bucket, prefix + "run.json", work / "run.json", tag)
-    # 5. what nobody links to any more: stale pages, releases older than the ones kept
-    stale = [rel for rel in remote if rel not in local and not (partial and rel.startswith(KEPT_ON_PARTIAL))]
-    _delete(bucket, [site_prefix + rel for rel in stale])
-    kept = _listing(bucket, prefix + "releases/")
-    names = sorted({k.split("/", 1)[0] for k in kept})   # <started>-<run>: oldest first
-    old = set(names[:-max(1, settings().s3_keep_releases)]) - {release[len(prefix + "releases/"):].rstrip("/")}
-    _delete(bucket, [prefix + "releases/" + k for k in kept if k.split("/", 1)[0] in old])
+    _parallel(lambda name: client.copy_object(Bucket=bucket, Key=prefix + name,
+                                              CopySource={"Bucket": bucket, "Key": release + name}),
+              [f"dataset/{name}" for name in DATASET_FILES] + ["run.json"])
+    # 5. what nobody links to any more: stale pages (a rerun did not list the kept ones), old releases
+    _delete(bucket, [site_prefix + rel for rel in remote if rel not in local])
+    releases = _listing(bucket, prefix + "releases/")
+    names = sorted({k.split("/", 1)[0] for k in releases})   # <started>-<run>: oldest first
+    old = set(names[:-max(1, settings().s3_keep_releases)]) - {run_name(record)}
+    _delete(bucket, [prefix + "releases/" + k for k in releases if k.split("/", 1)[0] in old])
 
 
 def _delete(bucket: str, keys: list[str]) -> None:
@@ -174,9 +172,14 @@ def _delete(bucket: str, keys: list[str]) -> None:
                                                      "Quiet": True})
 
 
+def run_name(record: dict) -> str:
+    """A run's name in OUT: <started>-<run id>, so that names sort by time."""
+    return f"{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}"
+
+
 def append_history(out: str | Path, record: dict) -> None:
     """Keep the run's record in OUT's history: runs/<started>-<run>.json."""
-    name = f"{record['started'][:19].replace(':', '')}-{record['run_id'][:8]}.json"
+    name = f"{run_name(record)}.json"
     body = json.dumps(record, ensure_ascii=False, indent=2)
     if is_s3(out):
         bucket, prefix = split_s3_uri(str(out))
