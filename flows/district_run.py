@@ -18,8 +18,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from prefect.utilities.hashing import hash_objects
 
-from giodq import pipeline
+from giodq import pipeline, preflight
 from giodq.publish import store
+from giodq.publish.lock import lock
 from giodq.settings import settings
 
 
@@ -83,9 +84,15 @@ def record_unchanged(out: str, record: dict) -> dict:
 
 
 def _district_run(source: str, out: str, batch_size: int | None = None) -> dict:
+    out = pipeline.out_uri(out)
+    preflight.check_run(source, out)
+    with lock(out, "run"):   # one run at a time on an OUT
+        return _checked_run(source, out, batch_size)
+
+
+def _checked_run(source: str, out: str, batch_size: int | None) -> dict:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
-    out = pipeline.out_uri(out)
     t0 = time.perf_counter()
     refs = list_inputs(source)
     current_record, current = read_current(out)

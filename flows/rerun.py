@@ -6,9 +6,16 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from giodq import rerun as rerun_lib
+from giodq.publish.lock import OutBusy
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def transient(_task, _task_run, state) -> bool:
+    """Retry what may pass the next time (the network, the endpoint), never a user's mistake."""
+    error = state.result(raise_on_failure=False)
+    return not isinstance(error, (ValueError, OutBusy))
+
+
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient, cache_policy=NO_CACHE)
 def rerun_report(key: str, source: str, out: str) -> dict:
     return rerun_lib.rerun(key, source, out)
 

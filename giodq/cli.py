@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from giodq.settings import apply_prefect_defaults
@@ -27,6 +28,12 @@ def _summary(record: dict) -> str:
     return "\n".join(lines)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"需要正整数 (a whole number above 0): {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="giodq", description="Check 政府信息公开工作年度报告 files.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -34,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("source", help="a folder of report files, or s3://bucket/prefix (endpoint and credentials "
                                     "from AWS_ENDPOINT_URL, AWS_PROFILE, ...)")
     run.add_argument("--out", required=True, help="output folder, or s3://bucket/prefix")
-    run.add_argument("--batch-size", type=int, default=None, help="reports per extraction task")
+    run.add_argument("--batch-size", type=_positive, default=None, help="reports per extraction task")
     run.add_argument("--dask-address", default=None, help="run the tasks on this Dask cluster (tcp://host:8786)")
     again = sub.add_parser("rerun", help="re-check one report after a corrected upload; update OUT")
     again.add_argument("key", help="the report's key relative to SOURCE")
@@ -54,32 +61,46 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {p}")
         return 0
 
-    if args.command == "rerun":
-        apply_prefect_defaults()
-        from flows.rerun import rerun
+    from giodq import preflight
+    from giodq.publish import lock
 
-        try:
-            record = rerun(key=args.key, source=args.source, out=args.out)
-        except Exception as e:
-            print(f"giodq: 重新检查失败 rerun failed: {type(e).__name__}: {e}", file=sys.stderr)
-            return 1
-        print(f"重新检查 rerun: {record['rerun']}")
-        for label, items in (("新出现 appeared", record["appeared"]), ("已解决 resolved", record["resolved"])):
-            print(f"{label}: {len(items)}" + "".join(f"\n  {i['report']} {i['rule']} {i['where']}" for i in items))
-        print(f"审阅页面 Data Docs: {record['data_docs']}")
-        return 0
+    out = preflight.store_uri(args.out)
+    with contextlib.ExitStack() as held:
+        try:   # a user's mistake: one line, at once, before Prefect starts
+            if args.command == "rerun":
+                preflight.check_rerun(args.key, args.source, out)
+            else:
+                preflight.check_run(args.source, out)
+            # held for the whole run; the flow takes it again in this process (re-entrant)
+            held.enter_context(lock.lock(out, f"rerun {args.key}" if args.command == "rerun" else "run"))
+        except (preflight.CommandError, lock.OutBusy) as e:
+            print(f"giodq: {e}", file=sys.stderr)
+            return 2
+        return _rerun(args, out) if args.command == "rerun" else _run(args, out)
 
-    from giodq.ingest import open_source
+
+def _rerun(args, out: str) -> int:
+    apply_prefect_defaults()
+    from flows.rerun import rerun
+
     try:
-        open_source(args.source)
-    except ValueError as e:
-        print(f"giodq: {e}", file=sys.stderr)
-        return 2
+        record = rerun(key=args.key, source=args.source, out=out)
+    except Exception as e:
+        print(f"giodq: 重新检查失败 rerun failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    print(f"重新检查 rerun: {record['rerun']}")
+    for label, items in (("新出现 appeared", record["appeared"]), ("已解决 resolved", record["resolved"])):
+        print(f"{label}: {len(items)}" + "".join(f"\n  {i['report']} {i['rule']} {i['where']}" for i in items))
+    print(f"审阅页面 Data Docs: {record['data_docs']}")
+    return 0
+
+
+def _run(args, out: str) -> int:
     apply_prefect_defaults()
     from flows.district_run import district_run
 
     try:
-        record = district_run(source=args.source, out=args.out, batch_size=args.batch_size,
+        record = district_run(source=args.source, out=out, batch_size=args.batch_size,
                               dask_address=args.dask_address)
     except Exception as e:  # the run itself could not proceed (no bucket, no access): say so, exit non-zero
         print(f"giodq: 运行失败 run failed: {type(e).__name__}: {e}", file=sys.stderr)

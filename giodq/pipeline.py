@@ -20,13 +20,21 @@ from pathlib import Path
 
 import pandas as pd
 
+from giodq import preflight
 from giodq.extract import Extracted, extract_report, failed
-from giodq.ingest import InputRef, open_source, read_many
+from giodq.ingest import UNREAD, InputRef, InputRefused, open_source, read_many
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset
 from giodq.publish.docs import build_data_docs
+from giodq.publish.lock import lock
 from giodq.settings import settings
 from giodq.validate import findings as fnd
+from giodq.validate.duplicates import (
+    duplicate_groups,
+    duplicates_record,
+    flag_duplicates,
+    inputs_frame,
+)
 from giodq.validate.frames import validation_frames
 from giodq.validate.rules import ERROR, WARNING, not_assessed
 from giodq.validate.run import validate
@@ -65,7 +73,7 @@ def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.
         return Plan(refs, {}, False)
     cur = current_reports
     # an input that could not be read last time is read again: the next run picks it up
-    unread = cur["error"].fillna("").str.startswith("read:") if "error" in cur else False
+    unread = cur["error"].fillna("").str.startswith(UNREAD) if "error" in cur else False
     readable = cur[cur["sha256"].notna() & cur["version"].notna() & ~unread]
     seen = dict(zip(zip(readable["report"], readable["version"]), readable["sha256"]))
     known = {r.key: seen[(r.key, r.version)] for r in refs if (r.key, r.version) in seen}
@@ -94,7 +102,8 @@ def read_inputs(source_uri: str, keys: list[str]) -> tuple[dict[str, bytes], lis
     tens of ms); an input that cannot be read is a failed input, with why."""
     got = read_many(open_source(source_uri), keys, settings().s3_concurrency)
     data = {k: v for k, v in got.items() if isinstance(v, bytes)}
-    return data, [failed(k, b"", f"read: 无法读取文件（{v}）") for k, v in got.items() if isinstance(v, OSError)]
+    return data, [failed(k, b"", v.reason if isinstance(v, InputRefused) else f"read: 无法读取文件（{v}）")
+                  for k, v in got.items() if isinstance(v, OSError)]
 
 
 def sha256s(data: dict[str, bytes]) -> dict[str, str]:
@@ -169,16 +178,18 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
             "media": r.media, "published": r.published,
             "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
             "not_assessed": validation.not_assessed.get(r.report, []) if r.status == "ok" else None,
-            "notes": r.problems if r.status == "ok" else None,
+            "notes": r.problems + getattr(validation.not_assessed, "why", {}).get(r.report, [])
+            if r.status == "ok" else None,
         })
     df = pd.DataFrame(rows)
     df["year"] = df["year"].astype("Int64")
-    return df
+    return df.join(flag_duplicates(df))   # duplicates, duplicate_kind
 
 
 def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted],
                validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None) -> dict:
-    """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule, timings."""
+    """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule,
+    duplicate reports, timings."""
     f = validation.findings
     return {
         "run_id": run_id,
@@ -197,6 +208,8 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
                      "by_severity": {k: int(v) for k, v in f.groupby("severity").size().items()}},
         "rules_not_assessed": [{"rule": r.id, "title": r.title, "why": "本版本尚未实现 / not implemented yet"}
                                for r in not_assessed()],
+        # groups of duplicate reports: {kind: same_content | same_body_year, body, year, reports}
+        "duplicates": duplicates_record(duplicate_groups(inputs_frame(reports))),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "data_docs": docs_index(out),
     }
@@ -220,8 +233,8 @@ def docs_index(out: str) -> str:
 
 def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
             changed: set[str] | None = None) -> dict:
-    """Write the dataset (``table``: reports_table), the Data Docs and run.json to OUT (a folder or
-    a bucket, see publish/store.py), and the record to OUT's history.
+    """Write the dataset (``table``: reports_table), the Data Docs and run.json to OUT as one release
+    (a folder or a bucket, see publish/store.py), and the record to OUT's history.
     ``changed``: the reports a rerun touched; the other report pages are kept as they are."""
     t0 = time.perf_counter()
     if store.is_s3(out):
@@ -230,15 +243,17 @@ def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
             store.upload(Path(work), out, record, partial=changed is not None)
             record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
     else:
-        record = _write(store.local_out(out), table, validation, record, changed, t0)
+        kept_from = store.current_release(out)
+        with store.local_release(out, record) as folder:
+            record = _write(folder, table, validation, record, changed, t0, kept_from)
     store.append_history(out, record)
     return record
 
 
-def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float) -> dict:
-    # the site first: if drawing it fails, the dataset in place is still the previous one
+def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float,
+           kept_from: Path | None = None) -> dict:
     build_data_docs(validation.results, folder / "data_docs", table, validation.findings, validation.cells,
-                    record["source"], changed)
+                    record["source"], changed, kept_from / "data_docs" if kept_from else None)
     write_dataset(folder, table, validation.cells, validation.findings)
     record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)}}
     (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -254,6 +269,12 @@ def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
     """The whole pipeline without Prefect (tests, benchmarks), with the same plan as the flow but no
     extraction cache: an unchanged source ends after the comparison. Returns the run record."""
     out = out_uri(out)
+    preflight.check_run(source, out)
+    with lock(out, "run"):
+        return _run(source, out, batch_size)
+
+
+def _run(source: str, out: str, batch_size: int) -> dict:
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     refs = list_inputs(source)

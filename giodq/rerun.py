@@ -14,10 +14,24 @@ from pathlib import Path
 
 import pandas as pd
 
+from giodq import preflight
 from giodq.extract import Extracted
 from giodq.ingest import open_source
-from giodq.pipeline import extract_batch, out_uri, publish, reports_table, run_record, validate_reports
+from giodq.pipeline import (
+    extract_batch,
+    out_uri,
+    publish,
+    reports_table,
+    run_record,
+    validate_reports,
+)
 from giodq.publish import store
+from giodq.publish.lock import lock
+from giodq.validate.duplicates import (
+    duplicate_groups,
+    duplicates_record,
+    flag_duplicates,
+)
 from giodq.validate.frames import normalise_body
 from giodq.validate.rules import ERROR, RULES, WARNING
 
@@ -53,16 +67,16 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
     """Rerun report ``key`` from ``source`` into the dataset at ``out``. Returns the run record,
     which lists the findings that appeared and the ones the correction resolved."""
     out = out_uri(out)
-    dataset = store.read_dataset(out, full=True)
-    if dataset is None:
-        raise ValueError(f"no dataset at {out}: run the district first (giodq run SOURCE --out OUT)")
-    old_reports, old_cells, old_findings = dataset
+    preflight.check_rerun(key, source, out)
+    with lock(out, f"rerun {key}"):
+        return _rerun(key, source, out)
+
+
+def _rerun(key: str, source: str, out: str) -> dict:
+    old_reports, old_cells, old_findings = store.read_dataset(out, full=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    try:
-        ref = open_source(source).ref(key)
-    except OSError as e:
-        raise ValueError(f"{key} is not under {source}: {e}") from e
+    ref = open_source(source).ref(key)
     [report] = extract_batch(source, [key])
     report.version = ref.version
     t1 = time.perf_counter()
@@ -73,6 +87,8 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
     new_row = reports_table([report], validation)
     cells = pd.concat([other_cells, validation.cells], ignore_index=True)
     reports = pd.concat([others, new_row], ignore_index=True)
+    # a corrected file may end (or start) a duplicate: flagged over the whole district again
+    reports = reports.drop(columns=["duplicates", "duplicate_kind"], errors="ignore").join(flag_duplicates(reports))
 
     # the next year's report compares its 上年结转 with this one: re-check its cross-year rules
     successors = _successors(report, reports)
@@ -84,8 +100,8 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
     parts = [kept, validation.findings]
     if redo is not None:
         parts.append(redo.findings[redo.findings["rule"].isin(CROSS_YEAR)])
-    findings = pd.concat([p for p in parts if len(p)], ignore_index=True).sort_values(
-        ["report", "rule"], kind="stable").reset_index(drop=True)
+    # a district with no findings at all is no special case: the frames keep their columns
+    findings = pd.concat(parts, ignore_index=True).sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
     counts = findings.groupby(["report", "severity"]).size().unstack(fill_value=0)
     for column, severity in (("errors", ERROR), ("warnings", WARNING)):
         by_report = counts[severity] if severity in counts else pd.Series(dtype="int64")
@@ -98,6 +114,7 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
                         {"extract": t1 - t0, "validate": t2 - t1}, old_reports[old_reports["report"] == key])
     record |= {
         "kind": "rerun", "rerun": key, "rechecked": touched[1:],
+        "duplicates": duplicates_record(duplicate_groups(reports)),
         "appeared": [{"report": k[0], "rule": k[1], "where": k[2], "message": m}
                      for k, m in after.items() if k not in before],
         "resolved": [{"report": k[0], "rule": k[1], "where": k[2], "message": m}

@@ -22,8 +22,22 @@ class Settings(BaseSettings):
     s3_max_attempts: int = 5
     # parallel requests when publishing to a bucket (a site is thousands of small objects)
     s3_concurrency: int = 16
-    # how many complete releases of the dataset to keep in a bucket (the current one and before)
-    s3_keep_releases: int = 3
+    # how many complete releases (dataset, site, run.json) to keep at OUT, in a folder or a bucket:
+    # the current one and the ones before it
+    keep_releases: int = 3
+    # A second run on the same OUT waits this long for the first to finish, then refuses.
+    lock_wait_s: float = 0
+    # A bucket's lock is a lease that the run renews while it works; one not renewed for this long
+    # is a dead run's (killed, machine lost) and the next run takes it over.
+    lock_lease_s: float = 300
+
+    # Limits per input file: reports come from hundreds of units and from crawlers, so the work one
+    # file can cost is bounded; a file past a limit is a failed input that names the limit.
+    max_input_mb: float = 256          # bytes of one input file
+    max_member_mb: float = 64          # one decompressed member of a DOCX (a zip)
+    max_members_mb: float = 256        # all decompressed members of a DOCX together
+    max_text_chars: int = 20_000_000   # characters of text read from one file
+    max_pdf_pages: int = 500           # pages of one PDF (later pages are not read, and a note says so)
 
 
 def settings() -> Settings:

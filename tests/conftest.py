@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,32 @@ def prefect_harness(tmp_path_factory):
     with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: str(tmp_path_factory.mktemp("prefect-results"))}), \
             prefect_test_harness(server_startup_timeout=None):
         yield
+
+
+CHROMIUM = os.environ.get("GIODQ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (no browser download). Per module: while
+    Playwright's sync API runs, the thread has an event loop, and Prefect's sync calls made on it
+    would return coroutines."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page whose requests outside file:// are refused and recorded in ``page.outside``."""
+    page = browser.new_page()
+    page.outside = []  # every request that would leave the folder: the site must make none
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+               else (page.outside.append(route.request.url), route.abort()))
+    yield page
+    page.close()

@@ -12,6 +12,7 @@ from datetime import date
 
 from giodq.extract import claims, layout, meta, tables
 from giodq.extract.decode import NotAReport, decode, sniff
+from giodq.extract.limits import Limits, input_reason
 from giodq.extract.numbers import is_value_cell
 
 log = logging.getLogger(__name__)
@@ -45,29 +46,36 @@ def failed(report: str, data: bytes, reason: str) -> Extracted:
     return Extracted(report=report, sha256=hashlib.sha256(data).hexdigest(), status="failed", error=reason)
 
 
-def document_rows(data: bytes) -> tuple[str, list[layout.Row], str | None, list[str]]:
-    """Bytes -> (media kind, rows, page title, notes on what could not be read). Raises NotAReport."""
+def document_rows(data: bytes, limits: Limits | None = None) -> tuple[str, list[layout.Row], str | None, list[str]]:
+    """Bytes -> (media kind, rows, page title, notes on what could not be read), the work bounded by
+    ``limits`` (the settings' when None). Raises NotAReport."""
+    limits = limits or Limits.resolve()
     kind = sniff(data)
     if kind == "pdf":
-        rows = layout.pdf_to_rows(data)
+        rows, notes = layout.pdf_to_rows(data, limits)
         if not any(any(c for c in r) for r in rows):
             # a scan: the tables are there but not readable, which is form.tables, never zeros
-            return kind, [], None, ["PDF 没有文字层（扫描件），表格和正文均无法读取"]
-        return kind, rows, None, []
+            return kind, [], None, ["PDF 没有文字层（扫描件），表格和正文均无法读取"] + notes
+        return kind, rows, None, notes
     if kind == "docx":
-        return kind, layout.docx_to_rows(data), None, []
-    text = decode(data, kind)
+        return kind, layout.docx_to_rows(data, limits), None, []
+    text = decode(data, kind, limits)
     if kind == "html":
-        rows, title = layout.html_to_rows(text)
-        return kind, rows, title, []
+        root, notes = layout.parse_html(text)
+        rows, title = layout.tree_to_rows(root)
+        return kind, rows, title, notes
     return kind, layout.text_to_rows(text), None, []
 
 
 def extract_report(report: str, data: bytes) -> Extracted:
     """One input file -> Extracted. Never raises for bad input."""
     sha = hashlib.sha256(data).hexdigest()
+    limits = Limits.resolve()
+    too_large = input_reason(len(data), limits)  # before any parsing (ingest checks too; this is the last line)
+    if too_large:
+        return failed(report, data, too_large)
     try:
-        media, rows, title, notes = document_rows(data)
+        media, rows, title, notes = document_rows(data, limits)
     except NotAReport as e:
         return failed(report, data, str(e))
     except Exception as e:  # a parser crash on a damaged file is a failed input, not a failed run

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from giodq.extract.limits import Limits, text_reason
+
 # Magic numbers of binary files that are never a report.
 _BINARY_MAGIC = {
     b"\x89PNG": "PNG 图像",
@@ -48,8 +50,14 @@ def sniff(data: bytes) -> str:
     return "html" if _HTML_HINT.search(data[:4096]) else "text"
 
 
-def decode(data: bytes, kind: str = "text") -> str:
-    """Bytes of a text or HTML file -> str, trying the declared charset, then UTF-8, GB18030, Big5."""
+def decode(data: bytes, kind: str = "text", limits: Limits | None = None) -> str:
+    """Bytes of a text or HTML file -> str, trying the declared charset, then UTF-8, GB18030, Big5.
+    With ``limits``, a text longer than ``limits.text_chars`` raises NotAReport (too_large)."""
+    # UTF-8, GB18030, Big5 and UTF-16 spend at most 4 bytes on a character: a file of more than
+    # 4 bytes per allowed character is too long, and is not decoded to find out by how much
+    reason = text_reason(len(data) // 4, limits, at_least=True) if limits else None
+    if reason:
+        raise NotAReport(reason)
     candidates = list(_ENCODINGS)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates.insert(0, "utf-16")
@@ -66,6 +74,10 @@ def decode(data: bytes, kind: str = "text") -> str:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
+        # checked before _looks_like_text, which walks every character in Python
+        reason = text_reason(len(text), limits) if limits else None
+        if reason:
+            raise NotAReport(reason)
         if _looks_like_text(text):
             return text
     raise NotAReport("undecodable: 字节无法按 UTF-8、GBK/GB18030 或 Big5 解码为文本")

@@ -6,9 +6,13 @@ tables (tables.py) and the metadata (meta.py) is written once:
 - ``text_to_rows``: plain text as it comes off the web: pipe-separated rows,
   one cell per line ending in ``|``, tab-separated rows from a PDF.
 - ``html_to_rows``: a web page; each ``<tr>`` is a row, blocks of prose are lines,
-  scripts, styles and navigation are dropped.
-- ``pdf_to_rows``: pdfplumber's tables and the page text.
-- ``docx_to_rows``: python-docx paragraphs and tables in document order.
+  scripts, styles and navigation are dropped (``parse_html`` then ``tree_to_rows``).
+- ``pdf_to_rows``: pdfplumber's tables and the page text, up to the page limit.
+- ``docx_to_rows``: python-docx paragraphs and tables in document order, once the zip's
+  directory shows that opening it is bounded (zipcheck).
+
+Every file is untrusted: the work each reader does is bounded (limits.py), and what it could
+not read is said in notes (中文), never dropped in silence.
 """
 from __future__ import annotations
 
@@ -17,7 +21,10 @@ import re
 
 from lxml import html as lxml_html
 
+from giodq.extract.decode import NotAReport
+from giodq.extract.limits import Limits, pdf_pages_note
 from giodq.extract.numbers import is_value_cell
+from giodq.extract.zipcheck import docx_reason
 
 Row = list[str]
 
@@ -98,7 +105,85 @@ def _cell_text(el) -> str:
 
 def html_to_rows(text: str) -> tuple[list[Row], str | None]:
     """An HTML page -> (rows, the page <title>)."""
-    root = lxml_html.fromstring(text)
+    return tree_to_rows(parse_html(text)[0])
+
+
+# Tags a page may nest deeply that carry no structure giodq reads, and may be taken out: any tag
+# but the table's own, the skipped ones and the document's frame.
+_KEEP_TAGS = _SKIP_TAGS | {"html", "body", "title", "table", "thead", "tbody", "tfoot", "tr", "td", "th",
+                           "caption", "colgroup", "col"}
+_VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+              "track", "wbr"}
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*>")
+_DEPTH_ERROR = re.compile(r"Excessive depth in document: (\d+)")
+_DEEP = 32  # a tag nested this deep in itself is a generator's or an attacker's, not structure
+
+
+def parse_html(text: str) -> tuple[lxml_html.HtmlElement, list[str]]:
+    """An HTML page -> (its tree, notes on what the parser could not read).
+
+    libxml2 gives up at a fatal error (nesting past its depth limit, 2048 with huge_tree) and
+    drops the rest of the page, saying so only in the parser's log. A page nested too deep is
+    parsed again without its over-deep container tags; any other fatal error is noted."""
+    root, error = _parse(text)
+    if error is None:
+        return root, []
+    depth = _DEPTH_ERROR.search(error.message)
+    if depth is None:
+        where = f"第 {error.line} 行第 {error.column} 列"
+        return root, [f"HTML 在{where}无法继续解析（{error.message.strip()}），之后的内容未读取"]
+    limit = f"HTML 嵌套超过解析器上限 {depth.group(1)} 层"
+    deep = deep_tags(text)
+    if not deep:
+        where = f"第 {error.line} 行第 {error.column} 列"
+        return root, [f"{limit}（嵌套的是表格等不能去掉的标签）：{where}之后的内容未读取"]
+    flat, flat_error = _parse(drop_tags(text, deep))
+    names = "、".join(f"<{name}>（最深 {n} 层）" for name, n in sorted(deep.items()))
+    done = f"{limit}：已去掉嵌套过深的标签 {names}后重新读取"
+    return flat, [f"{done}，文字未丢失" if flat_error is None else f"{done}，仍有嵌套过深之处，其后的内容未读取"]
+
+
+def _parse(text: str):
+    """Text -> (tree, the first fatal parser error or None)."""
+    # huge_tree lifts libxml2's own limits (10 MB text nodes, depth 256), which drop the rest of a
+    # page in silence; the text itself is bounded before parsing (max_text_chars).
+    parser = lxml_html.HTMLParser(huge_tree=True)
+    root = lxml_html.fromstring(text, parser=parser)
+    fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
+    return root, (fatal[0] if fatal else None)
+
+
+def deep_tags(text: str, deeper_than: int = _DEEP) -> dict[str, int]:
+    """Container tags nested in themselves deeper than ``deeper_than`` in the source -> the deepest
+    nesting of each (tags the reader needs, see _KEEP_TAGS, are never listed)."""
+    depth: dict[str, int] = {}
+    deepest: dict[str, int] = {}
+    for m in _TAG.finditer(text):
+        name = m.group(2).lower()
+        if name in _KEEP_TAGS or name in _VOID_TAGS or m.group(0).endswith("/>"):
+            continue
+        if m.group(1):
+            depth[name] = max(0, depth.get(name, 0) - 1)
+        else:
+            depth[name] = depth.get(name, 0) + 1
+            deepest[name] = max(deepest.get(name, 0), depth[name])
+    return {name: n for name, n in deepest.items() if n > deeper_than}
+
+
+def drop_tags(text: str, names) -> str:
+    """The source without the given tags: a block tag becomes a line break, so that its text
+    still ends a line; an inline one goes."""
+    pattern = re.compile(rf"<\s*/?\s*(?:{'|'.join(map(re.escape, names))})\b[^>]*>", re.IGNORECASE)
+    return pattern.sub(lambda m: "<br>" if _tag_name(m.group(0)) in _BLOCK_TAGS else "", text)
+
+
+def _tag_name(tag: str) -> str:
+    return re.match(r"<\s*/?\s*([A-Za-z0-9]+)", tag).group(1).lower()
+
+
+def tree_to_rows(root) -> tuple[list[Row], str | None]:
+    """A parsed page -> (rows, the page <title>). The walk keeps its own stack, so that no page is
+    too deep for it (a tree built with huge_tree may nest thousands of levels)."""
     title_el = root.find(".//title")
     title = _clean(title_el.text_content()) if title_el is not None else None
     rows: list[Row] = []
@@ -110,46 +195,61 @@ def html_to_rows(text: str) -> tuple[list[Row], str | None]:
         if line:
             rows.append([line])
 
-    def walk_table(table) -> None:
-        carried: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
-        for tr in table.iter("tr"):
-            if _nearest_table(tr) is not table:
-                continue
-            cells = [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")]
-            nested = [td for td in cells if td.find(".//table") is not None]
-            if nested:  # a layout table: read what is inside it instead
-                for td in cells:
-                    walk(td)
-                    flush()
-                continue
-            row = _expand(cells, carried)
-            if any(row):
-                rows.append(row)
-
-    def walk(el) -> None:
-        tag = el.tag.lower() if isinstance(el.tag, str) else None
-        if tag in _SKIP_TAGS:
-            return
-        if tag == "table":
-            flush()
-            walk_table(el)
-            return
-        block = tag in _BLOCK_TAGS
-        if block:
-            flush()
-        if tag is not None and el.text:
-            buf.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                buf.append(child.tail)
-        if block:
-            flush()
-
     body = root.find(".//body")
-    walk(body if body is not None else root)
-    flush()
+    # work items, last first: ("el", element), ("text", str), ("row", cells), ("flush", None)
+    stack: list[tuple[str, object]] = [("flush", None), ("el", body if body is not None else root)]
+    while stack:
+        kind, item = stack.pop()
+        if kind == "text":
+            buf.append(item)
+        elif kind == "row":
+            rows.append(item)
+        elif kind == "flush":
+            flush()
+        else:
+            stack.extend(reversed(_element_items(item, flush, buf)))
     return rows, title
+
+
+def _element_items(el, flush, buf: list[str]) -> list[tuple[str, object]]:
+    """One element -> the work items it stands for, in reading order; its own text is taken now."""
+    tag = el.tag.lower() if isinstance(el.tag, str) else None
+    if tag in _SKIP_TAGS:
+        return []
+    if tag == "table":
+        flush()
+        return _table_items(el)
+    block = tag in _BLOCK_TAGS
+    if block:
+        flush()
+    if tag is not None and el.text:
+        buf.append(el.text)
+    items: list[tuple[str, object]] = []
+    for child in el:
+        items.append(("el", child))
+        if child.tail:
+            items.append(("text", child.tail))
+    if block:
+        items.append(("flush", None))
+    return items
+
+
+def _table_items(table) -> list[tuple[str, object]]:
+    """A <table> -> its rows as work items; a row holding tables (a layout table) -> its cells, read as blocks."""
+    carried: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
+    items: list[tuple[str, object]] = []
+    for tr in table.iter("tr"):
+        if _nearest_table(tr) is not table:
+            continue
+        cells = [td for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th")]
+        if any(td.find(".//table") is not None for td in cells):
+            for td in cells:
+                items += [("el", td), ("flush", None)]
+            continue
+        row = _expand(cells, carried)
+        if any(row):
+            items.append(("row", row))
+    return items
 
 
 def _span(td, name: str) -> int:
@@ -190,25 +290,76 @@ def _nearest_table(el):
     return p
 
 
-def pdf_to_rows(data: bytes) -> list[Row]:
-    """A text PDF -> rows in reading order: on each page, the lines of prose outside the tables
-    and the rows of pdfplumber's tables, interleaved by their position on the page (a table
-    continued from the page before comes before the next section's heading)."""
+def pdf_to_rows(data: bytes, limits: Limits | None = None) -> tuple[list[Row], list[str]]:
+    """A text PDF -> (rows in reading order, notes). On each page, the lines of prose outside the
+    tables and the rows of pdfplumber's tables, interleaved by their position on the page (a table
+    continued from the page before comes before the next section's heading). Only the first
+    ``limits.pdf_pages`` pages are read, and a note says so. Raises NotAReport for an encrypted PDF."""
     import pdfplumber  # imported here: only PDFs pay for it
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+    from pdfplumber.utils.exceptions import PdfminerException
 
+    limits = limits or Limits.resolve()
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except PdfminerException as e:
+        reason = _encryption_reason(e)
+        if reason:
+            raise NotAReport(reason) from e
+        raise
     rows: list[Row] = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages:
-            tables = page.find_tables()
-            boxes = [t.bbox for t in tables]
-            outside = page.filter(lambda obj, boxes=boxes: not any(_inside(obj, b) for b in boxes)) if boxes else page
-            items: list[tuple[float, Row]] = [(line["top"], [_clean(line["text"])])
-                                              for line in outside.extract_text_lines() if line["text"].strip()]
-            for t in tables:
-                for bbox_row, cells in zip(t.rows, t.extract()):
-                    items.append((bbox_row.bbox[1], [_clean(c or "") for c in cells]))
-            rows.extend(row for _, row in sorted(items, key=lambda item: item[0]))
-    return rows
+    notes: list[str] = []
+    doctop = 0.0
+    # Pages are taken from the page tree one at a time: pdf.pages (and pdf.close, which reads it)
+    # would walk the whole tree and keep every page, however many the file has.
+    for number, obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+        if number > limits.pdf_pages:
+            notes.append(pdf_pages_note(_declared_pages(pdf), limits))
+            break
+        page = Page(pdf, obj, page_number=number, initial_doctop=doctop)
+        doctop += page.height
+        rows.extend(_page_rows(page))
+        page.close()  # its objects and layout: memory is one page's, not the file's
+    pdf.flush_cache()
+    return rows, notes
+
+
+def _page_rows(page) -> list[Row]:
+    """One pdfplumber page -> its rows: prose lines outside the tables and table rows, top to bottom."""
+    tables = page.find_tables()
+    boxes = [t.bbox for t in tables]
+    outside = page.filter(lambda obj, boxes=boxes: not any(_inside(obj, b) for b in boxes)) if boxes else page
+    items: list[tuple[float, Row]] = [(line["top"], [_clean(line["text"])])
+                                      for line in outside.extract_text_lines() if line["text"].strip()]
+    for t in tables:
+        for bbox_row, cells in zip(t.rows, t.extract()):
+            items.append((bbox_row.bbox[1], [_clean(c or "") for c in cells]))
+    return [row for _, row in sorted(items, key=lambda item: item[0])]
+
+
+def _encryption_reason(e: Exception) -> str | None:
+    """The failed input's reason when pdfminer could not open the PDF because it is encrypted."""
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+    inner = e.args[0] if e.args else e.__cause__ or e.__context__
+    if isinstance(inner, PDFPasswordIncorrect):  # pdfminer tried the empty password: a password is needed
+        return "encrypted: PDF 已加密（需要密码），无法读取"
+    if isinstance(inner, PDFEncryptionError):
+        return f"encrypted: PDF 已加密，加密方式无法处理（{inner}），无法读取"
+    return None
+
+
+def _declared_pages(pdf) -> int | None:
+    """The page count the PDF's page tree declares (/Count), or None when it has none."""
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psexceptions import PSException
+
+    try:
+        count = resolve1(resolve1(pdf.doc.catalog.get("Pages")).get("Count"))
+    except (PSException, AttributeError, TypeError, ValueError):  # a damaged tree: the count is only for the note
+        return None
+    return count if isinstance(count, int) and count >= 0 else None
 
 
 def _inside(obj, bbox) -> bool:
@@ -217,9 +368,13 @@ def _inside(obj, bbox) -> bool:
         and obj.get("bottom", 0) <= bottom + 1
 
 
-def docx_to_rows(data: bytes) -> list[Row]:
+def docx_to_rows(data: bytes, limits: Limits | None = None) -> list[Row]:
     """A Word document -> rows: paragraphs and table rows in document order. Merged cells are
-    blank after their first grid column, as in html_to_rows."""
+    blank after their first grid column, as in html_to_rows. Raises NotAReport when the zip's
+    directory shows members past the limits, or that it cannot be opened (zipcheck)."""
+    reason = docx_reason(data, limits or Limits.resolve())  # before python-docx inflates anything
+    if reason:
+        raise NotAReport(reason)
     from docx import Document  # imported here: only DOCX files pay for it
     from docx.table import Table
     from docx.text.paragraph import Paragraph

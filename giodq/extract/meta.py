@@ -6,9 +6,10 @@ import unicodedata
 from datetime import date
 from functools import cached_property
 
+from giodq.extract.han import HAN
 from giodq.extract.tables import Row
 
-_CN = r"\u4e00-\u9fff"
+_CN = HAN
 _YEAR = r"((?:19|20)\d{2})"
 # The report's title: "<body><year>年(度)政府信息公开(工作)年度报告".
 _TITLE = re.compile(rf"^(?P<body>[{_CN}（）()·]{{2,40}}?)\s*{_YEAR}\s*年度?\s*(?:政府)?(?:信息公开|政务公开)[{_CN}\s]*?(?:年度报告|年报)")

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from giodq import cells as cm
+from giodq.extract.han import HAN
 from giodq.extract.numbers import is_value_cell
 
 Row = list[str]
@@ -224,7 +225,7 @@ def _flat_rows(flat: str, table: str, spec, read: TableRead) -> None:
 
 
 # The start of the next row's label: (二) / 三、 / 2.
-_NEXT_LABEL = re.compile(r"[（(][一二三四五六七八九十][）)]|[一二三四五六七八九十]、|\d[.、][\u4e00-\u9fff]")
+_NEXT_LABEL = re.compile(rf"[（(][一二三四五六七八九十][）)]|[一二三四五六七八九十]、|\d[.、][{HAN}]")
 
 
 def _run_after_label(region: str, r: cm.Row) -> str | None:
@@ -238,7 +239,7 @@ def _run_after_label(region: str, r: cm.Row) -> str | None:
                 continue
             run = m.group(2)
             after = rest[m.end():]
-            if re.match(r"\d[.、]$", run[-2:]) and re.match(r"[\u4e00-\u9fff]", after):
+            if re.match(r"\d[.、]$", run[-2:]) and re.match(rf"[{HAN}]", after):
                 run = run[:-2]  # "00000002.其他法律…": the 2. numbers the next row
             return run.strip(".,、") or None
     return None

@@ -1,11 +1,41 @@
 """Sources of report files: ``open_source(uri)`` -> something with ``list_inputs`` and ``read``."""
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import NamedTuple, Protocol
 
 from giodq.s3 import s3_client, split_s3_uri
+from giodq.settings import settings
+
+# Failed inputs that the ingest stage made (the bytes were never read): the next run tries them again.
+UNREAD = ("read:", "refused:")
+
+
+class InputRefused(OSError):
+    """An input giodq will not read: its key or link leaves SOURCE, it is no regular file, or it is
+    larger than the limit. ``reason`` is the failed input's error ("refused: ..." in 中文)."""
+
+    def __init__(self, key: str, why: str) -> None:
+        super().__init__(f"{key}: {why}")
+        self.reason = f"refused: {why}"
+
+
+def check_key(key: str) -> str:
+    """A key from a listing or a user, refused when it could name something outside SOURCE
+    (an absolute path, a ``..`` segment, a NUL byte); returned as it is otherwise."""
+    parts = PurePosixPath(key).parts
+    if not key or "\0" in key or key.startswith("/") or ".." in parts:
+        raise InputRefused(key, "文件名指向 SOURCE 之外（绝对路径或“..”），未读取")
+    return key
+
+
+def _too_large(key: str, size: int) -> None:
+    limit = settings().max_input_mb
+    if size > limit * 2**20:
+        raise InputRefused(key, f"文件大小 {size / 2**20:.0f} MB，超过上限 {limit:g} MB（GIODQ_MAX_INPUT_MB），未读取")
 
 
 class InputRef(NamedTuple):
@@ -30,7 +60,9 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class LocalSource:
-    """A folder on this machine; every file below it is an input."""
+    """A folder on this machine. Its inputs are the regular files below it; every other entry
+    (a symbolic link, a FIFO, a device) is listed too, so that ``read`` refuses it with a reason
+    instead of it vanishing. Links are never followed out of the folder."""
     root: Path
 
     @property
@@ -38,14 +70,40 @@ class LocalSource:
         return str(self.root)
 
     def list_inputs(self) -> list[InputRef]:
-        return sorted(self.ref(p.relative_to(self.root).as_posix()) for p in self.root.rglob("*") if p.is_file())
+        refs = []
+        for folder, dirs, files in os.walk(self.root):   # does not descend into links to folders
+            here = Path(folder)
+            linked = [d for d in dirs if (here / d).is_symlink()]
+            dirs[:] = [d for d in dirs if d not in linked]
+            refs += [self.ref((here / name).relative_to(self.root).as_posix()) for name in files + linked]
+        return sorted(refs)
 
     def ref(self, key: str) -> InputRef:
-        st = (self.root / key).stat()
+        st = self._path(key).lstat()   # of the entry itself: a dangling link has a version too
         return InputRef(key, f"{st.st_size}-{st.st_mtime_ns}")
 
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
     def read(self, key: str) -> bytes:
-        return (self.root / key).read_bytes()
+        path = self._path(key)
+        if path.is_symlink():
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(self.root):
+                raise InputRefused(key, f"符号链接指向 SOURCE 之外（{os.readlink(path)}），未读取")
+            if not target.exists():
+                raise InputRefused(key, f"符号链接指向的文件不存在（{os.readlink(path)}）")
+            path = target
+        elif not Path(os.path.realpath(path)).is_relative_to(self.root):   # a linked folder on the way
+            raise InputRefused(key, "路径经由符号链接指向 SOURCE 之外，未读取")
+        # O_NOFOLLOW: a link swapped in after the check is not followed; O_NONBLOCK: a FIFO never hangs the run
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise InputRefused(key, "不是普通文件（文件夹、管道或设备），未读取")
+            _too_large(key, st.st_size)
+            return f.read()
 
 
 @dataclass(frozen=True)
@@ -61,16 +119,28 @@ class S3Source:
     def list_inputs(self) -> list[InputRef]:
         # paginated: a district's bucket holds thousands of keys, 1,000 per listing page
         pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
-        refs = [InputRef(o["Key"][len(self.prefix):], _version(o["ETag"], o["Size"]))
-                for page in pages for o in page.get("Contents", [])]
-        return sorted(r for r in refs if r.key and not r.key.endswith("/"))  # "folder" markers are no input
+        # an empty object whose key ends in "/" is a "folder" marker, no input; one that holds bytes is
+        # listed, so that read() refuses it with a reason instead of it vanishing
+        return sorted(InputRef(o["Key"][len(self.prefix):], _version(o["ETag"], o["Size"]))
+                      for page in pages for o in page.get("Contents", [])
+                      if o["Key"][len(self.prefix):] and not (o["Key"].endswith("/") and o["Size"] == 0))
 
     def ref(self, key: str) -> InputRef:
         head = self._call(lambda client, **at: client.head_object(**at), key)
         return InputRef(key, _version(head["ETag"], head["ContentLength"]))
 
     def read(self, key: str) -> bytes:
-        return self._call(lambda client, **at: client.get_object(**at)["Body"].read(), key)
+        check_key(key)
+        if key.endswith("/"):   # a "folder marker" with bytes in it: no report file name
+            size = self.ref(key).version.rsplit("-", 1)[-1]
+            raise InputRefused(key, f"对象名以“/”结尾（文件夹标记），却含有 {size} 字节，未作为报告读取")
+
+        def get(client, **at):
+            obj = client.get_object(**at)
+            with obj["Body"] as body:
+                _too_large(key, obj["ContentLength"])
+                return body.read()
+        return self._call(get, key)
 
     def _call(self, request, key: str):
         """request(client, Bucket=, Key=) for one object; its errors, after botocore's retries, as

@@ -1,8 +1,6 @@
 """The cleaned dataset: reports, cells and findings as Parquet (spec/output-contract.md)."""
 from __future__ import annotations
 
-import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +17,8 @@ REPORTS_SCHEMA = pa.schema([
     ("errors", pa.int64()), ("warnings", pa.int64()),      # findings by severity
     ("not_assessed", pa.list_(pa.string())),                # rules skipped for this report
     ("notes", pa.list_(pa.string())),                       # what extraction could not read, and why
+    ("duplicates", pa.list_(pa.string())),                  # the other reports of its duplicate groups
+    ("duplicate_kind", pa.list_(pa.string())),              # for each of them: same_content | same_body_year
 ])
 CELLS_SCHEMA = pa.schema([
     ("report", pa.string()), ("key", pa.string()), ("table", pa.string()), ("row", pa.string()),
@@ -38,19 +38,12 @@ def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 
 
 def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame) -> Path:
-    """Write OUT/dataset/*.parquet. The new files are written beside the old ones and
-    swapped in, so a crash mid-write leaves the previous dataset readable."""
+    """Write out/dataset/*.parquet, into a release that is not current yet (publish/store.py)."""
     final = out / "dataset"
-    staging = out / f".dataset-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
-    pq.write_table(_table(reports, REPORTS_SCHEMA), staging / "reports.parquet")
-    pq.write_table(_table(cells, CELLS_SCHEMA), staging / "cells.parquet")
-    pq.write_table(_table(findings, FINDINGS_SCHEMA), staging / "findings.parquet")
-    old = out / f".dataset-old-{uuid.uuid4().hex[:8]}"
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    final.mkdir(parents=True)
+    pq.write_table(_table(reports, REPORTS_SCHEMA), final / "reports.parquet")
+    pq.write_table(_table(cells, CELLS_SCHEMA), final / "cells.parquet")
+    pq.write_table(_table(findings, FINDINGS_SCHEMA), final / "findings.parquet")
     return final
 
 
@@ -60,7 +53,7 @@ def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     if not (final / "reports.parquet").exists():
         return None
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
-    wanted = ["report", "sha256", "version", "body", "year", "status", "error"]
+    wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published"]
     reports = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names]).to_pandas()
     cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
     return reports, cells

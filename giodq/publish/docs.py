@@ -6,7 +6,8 @@ custom views) make its pages load local copies of their scripts and styles and l
 the report list, which GX's index page includes. The report pages (review.py) are
 written into the same site and link back to GX's validation pages.
 
-The site is built beside the old one and swapped in, so a reader never sees half a site.
+The site is built inside the run's release, which becomes current as a whole (publish/store.py),
+so a reader never sees half a site.
 """
 from __future__ import annotations
 
@@ -20,22 +21,23 @@ from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
-from great_expectations.core.expectation_validation_result import expectationSuiteValidationResultSchema
+from great_expectations.core.expectation_validation_result import (
+    expectationSuiteValidationResultSchema,
+)
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
 
 from giodq.ingest import open_source, read_many
-from giodq.publish import review
+from giodq.publish import review, sources
+from giodq.publish.store import KEPT_ON_RERUN
 from giodq.settings import settings
 from giodq.validate.rules import RULES
 from giodq.validate.run import ephemeral_context
 from giodq.validate.suites import SUITE_BATCH, load_suites
 
 SITE = "giodq"
-# what a rerun keeps of the site: report pages, their sources, and the GX pages they link to
-KEPT_ON_RERUN = ("reports", "sources", "validations")
 log = logging.getLogger(__name__)
 _ASSETS = files("giodq.publish") / "assets"
 _VIEWS = files("giodq.publish") / "views"
@@ -55,10 +57,14 @@ def _escaped(value):
 
 def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) -> None:
     """GX's Data Docs for the results, with giodq's views and report list."""
+    # GX's index template includes giodq_reports_section.html as template source: it holds only a
+    # marker, and the rendered (autoescaped) report list replaces the marker in GX's output, so no
+    # report text or file name is ever parsed as a template.
+    marker = f"<!-- giodq:reports-section:{uuid.uuid4().hex} -->"
     with tempfile.TemporaryDirectory() as plugins:
         views = Path(plugins) / "custom_data_docs" / "views"
         shutil.copytree(str(_VIEWS), views)
-        (views / "giodq_reports_section.html").write_text(review.reports_section(reports), encoding="utf-8")
+        (views / "giodq_reports_section.html").write_text(marker, encoding="utf-8")
         context = ephemeral_context()
         context.variables.plugins_directory = plugins
         context.add_data_docs_site(site_name=SITE, site_config={
@@ -82,6 +88,17 @@ def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) ->
                 run_id=result.meta["run_id"], batch_identifier=SUITE_BATCH[name])
             context.validation_results_store.set(key, result)
         context.build_data_docs(site_names=[SITE])
+    _insert_reports_section(site_dir / "index.html", marker, review.reports_section(reports))
+
+
+def _insert_reports_section(index: Path, marker: str, section: str) -> None:
+    """Put the rendered report list where GX's index page has the marker. GX logs a page it cannot
+    draw and goes on, so an index without exactly one marker fails the build here instead of
+    publishing an empty site."""
+    page = index.read_text(encoding="utf-8") if index.is_file() else ""
+    if page.count(marker) != 1:
+        raise RuntimeError(f"GX did not draw the site's index page ({index}; see the log above)")
+    index.write_text(page.replace(marker, section), encoding="utf-8")
 
 
 def _suite_pages(site_dir: Path) -> dict[str, str]:
@@ -92,47 +109,38 @@ def _suite_pages(site_dir: Path) -> dict[str, str]:
     return pages
 
 
-def build_data_docs(results: dict[str, dict], out_dir: Path, reports: pd.DataFrame | None = None,
+def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame | None = None,
                     findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
-                    source_uri: str | None = None, changed: set[str] | None = None) -> Path:
-    """The run's site at out_dir; returns its index.html. Results are passed as JSON so that
-    this stage needs nothing from the validate stage's GX context. ``changed``: only these
-    reports' pages and sources are redrawn, the others are kept from the site at out_dir if there is one
-    (a rerun)."""
-    out_dir = out_dir.resolve()  # GX's filesystem store takes absolute paths only
+                    source_uri: str | None = None, changed: set[str] | None = None,
+                    kept_from: Path | None = None) -> Path:
+    """The run's site in the new folder site_dir (inside a release that is not current yet: see
+    publish/store.py); returns its index.html. Results are passed as JSON so that this stage needs
+    nothing from the validate stage's GX context. ``changed``: only these reports' pages and sources
+    are drawn (a rerun); the other reports' pages, sources and the GX pages they link to are kept
+    from the site at ``kept_from`` (the current release's), if given."""
+    site_dir = site_dir.resolve()  # GX's filesystem store takes absolute paths only
+    site_dir.mkdir(parents=True)
     reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
-    staging = out_dir.parent / f".{out_dir.name}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
-    try:
-        _gx_site(results, staging, reports)
-        suite_pages = _suite_pages(staging)
-        if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
-            raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
-                               "(see the log above)")
-        if changed is not None:
-            # A rerun keeps the other reports' pages, their sources and the GX pages they link to
-            # (the whole district's results), added after GX's build, which would delete result
-            # pages it has no results for; for a bucket these stay there (store.upload).
-            for part in KEPT_ON_RERUN:
-                if (out_dir / part).is_dir():
-                    # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
-                    shutil.copytree(out_dir / part, staging / part, copy_function=_link_or_copy, dirs_exist_ok=True)
-        rule_pages = {r.id: suite_pages[r.suites[0]] for r in RULES if r.suites and r.suites[0] in suite_pages}
-        shutil.copytree(str(_ASSETS / "vendor"), staging / "static" / "vendor")
-        (staging / "static" / "giodq").mkdir(parents=True)
-        shutil.copy(str(_ASSETS / "giodq.css"), staging / "static" / "giodq" / "giodq.css")
-        if changed is not None:
-            reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
-        _report_pages(staging, reports, findings, cells, source_uri, rule_pages)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = out_dir.parent / f".{out_dir.name}-old-{uuid.uuid4().hex[:8]}"
-    if out_dir.exists():
-        out_dir.rename(old)
-    staging.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    return out_dir / "index.html"
+    _gx_site(results, site_dir, reports)
+    suite_pages = _suite_pages(site_dir)
+    if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
+        raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
+                           "(see the log above)")
+    if changed is not None and kept_from is not None:
+        # The kept pages link to the whole district's GX results: added after GX's build, which
+        # would delete result pages it has no results for (for a bucket these stay there: store.upload).
+        for part in KEPT_ON_RERUN:
+            if (kept_from / part).is_dir():
+                # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
+                shutil.copytree(kept_from / part, site_dir / part, copy_function=_link_or_copy, dirs_exist_ok=True)
+    rule_pages = {r.id: suite_pages[r.suites[0]] for r in RULES if r.suites and r.suites[0] in suite_pages}
+    shutil.copytree(str(_ASSETS / "vendor"), site_dir / "static" / "vendor")
+    (site_dir / "static" / "giodq").mkdir(parents=True)
+    shutil.copy(str(_ASSETS / "giodq.css"), site_dir / "static" / "giodq" / "giodq.css")
+    if changed is not None:
+        reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
+    _report_pages(site_dir, reports, findings, cells, source_uri, rule_pages)
+    return site_dir / "index.html"
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -184,7 +192,13 @@ def _report_page(site: Path, report, data: bytes | OSError | None, findings: pd.
     # a source that cannot be read: the page says so rather than linking nowhere
     has_source = isinstance(data, bytes)
     if has_source:
-        _write_new(site / "sources" / review.source_name(report.report), data)
+        try:
+            copy = sources.site_copy(data, report.media)
+        except Exception:   # a copy that cannot be made safe is not offered
+            log.exception("source copy of %s", report.report)
+            has_source = False
+        else:
+            _write_new(site / "sources" / sources.copy_name(report.report, report.media), copy)
     try:
         html = review.report_page(pd.Series(report._asdict()), findings, cells, suite_pages, has_source)
     except Exception as e:  # one page that cannot be drawn must not cost the run its site

@@ -7,9 +7,11 @@ GX makes a new Jinja environment per view and compiles every template again on e
 (~1 s of a rerun); the views share Jinja's file bytecode cache, keyed on each template's
 source, so a template is compiled once per machine until it changes.
 """
+from great_expectations.render.view import (
+    DefaultJinjaIndexPageView,
+    DefaultJinjaPageView,
+)
 from jinja2 import FileSystemBytecodeCache
-
-from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJinjaPageView
 
 _BYTECODE = FileSystemBytecodeCache(pattern="giodq-gx-%s.cache")
 

@@ -1,7 +1,7 @@
 """The reviewer's pages, built next to GX's Data Docs from the same run.
 
-- ``reports_section``: the list of reports, worst first, and the inputs that failed; GX's
-  index page includes it (views/index_page.j2), so a reviewer starts there.
+- ``reports_section``: the list of reports, worst first, and the inputs that failed; put into
+  GX's index page after GX has rendered it (docs.py), so a reviewer starts there.
 - ``report_page``: one page per report: body, year, each finding with its place (labels),
   expected and observed and the sentence quoted, the tables as read, a link to the source
   file and to the GX validation pages the findings come from.
@@ -11,29 +11,18 @@ sentences) is shown as text, never run.
 """
 from __future__ import annotations
 
-import hashlib
-from pathlib import PurePosixPath
-
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from giodq import cells as cm
+from giodq.publish import sources
+from giodq.publish.sources import report_id
+from giodq.validate.duplicates import KIND_ZH, SAME_CONTENT, duplicate_groups
 from giodq.validate.rules import BY_ID, SEVERITY_ZH
 
 _ENV = Environment(loader=PackageLoader("giodq.publish", "review_templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True))
 FORMAT_ZH = {"2021": "2021 年格式", "2019": "2019 年格式", "legacy": "2019 年以前（无标准表格）", "unknown": "未能确定"}
-
-
-def report_id(report: str) -> str:
-    """A file-system- and URL-safe name for a report's page (report keys can hold anything)."""
-    return hashlib.sha1(report.encode("utf-8")).hexdigest()[:16]
-
-
-def source_name(report: str) -> str:
-    """Where a report's source file is copied in the site: sources/<id><suffix>."""
-    suffix = PurePosixPath(report).suffix.lower()
-    return f"{report_id(report)}{suffix if suffix.isascii() and suffix[1:].isalnum() else ''}"
 
 
 def _worst_first(reports: pd.DataFrame) -> pd.DataFrame:
@@ -53,7 +42,23 @@ def reports_section(reports: pd.DataFrame) -> str:
             for r in ok.itertuples()]
     return _ENV.get_template("reports_section.html").render(
         rows=rows, failed=[{"report": r.report, "error": r.error} for r in failed.itertuples()],
-        total=len(reports), errors=int(ok["errors"].sum()), warnings=int(ok["warnings"].sum()))
+        total=len(reports), errors=int(ok["errors"].sum()), warnings=int(ok["warnings"].sum()),
+        duplicates=_duplicate_groups(reports))
+
+
+def _duplicate_groups(reports: pd.DataFrame) -> list[dict]:
+    """The index's 重复报告: each group of duplicate reports (validate.duplicates), over the whole
+    table the site is drawn from (after a rerun too)."""
+    if not {"report", "sha256", "body", "year", "status"} <= set(reports.columns):
+        return []
+    out = []
+    for _, g in duplicate_groups(reports).groupby("group", sort=True):
+        first = g.iloc[0]
+        out.append({"kind": first["kind"], "kind_zh": KIND_ZH[first["kind"]],
+                    "body": first["body"] if isinstance(first["body"], str) and first["body"] else "（未识别）",
+                    "year": "" if pd.isna(first["year"]) else int(first["year"]),
+                    "reports": [{"report": r, "href": f"reports/{report_id(r)}.html"} for r in g["report"]]})
+    return out
 
 
 def _tables(cells: pd.DataFrame) -> list[dict]:
@@ -91,13 +96,19 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
     skipped = report.not_assessed if report.not_assessed is not None else []  # a list, or an array from Parquet
     not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in skipped]
     text = lambda v: v if isinstance(v, str) and v else None  # noqa: E731 (NaN, None -> None)
+    listed = lambda v: [] if v is None or isinstance(v, float) else list(v)  # noqa: E731 (a list, an array, none)
+    duplicates = [{"report": o, "href": f"{report_id(o)}.html",
+                   "kind_zh": "内容完全相同" if k == SAME_CONTENT else "同一发布机构同一年度"}
+                  for o, k in zip(listed(report.get("duplicates")), listed(report.get("duplicate_kind")))]
     return _ENV.get_template("report_page.html").render(
         r=report, body=text(report.body), title=text(report.get("title")), year="" if pd.isna(report.year) else int(report.year),
         format_zh=FORMAT_ZH.get(report.format, report.format), findings=items,
         errors=sum(i["severity"] == "error" for i in items), warnings=sum(i["severity"] == "warning" for i in items),
         not_assessed=not_assessed, notes=list(report.notes) if report.notes is not None else [],
-        tables=_tables(cells), source=f"../sources/{source_name(report.report)}" if has_source else None,
-        published=None if pd.isna(report.published) else str(report.published)[:10])
+        tables=_tables(cells), source=f"../sources/{sources.copy_name(report.report, report.get('media'))}" if has_source else None,
+        source_label=sources.LINK_LABEL.get(report.get("media"), "下载原文件"),
+        source_download=sources.is_download(report.get("media")),
+        published=None if pd.isna(report.published) else str(report.published)[:10], duplicates=duplicates)
 
 
 def error_page(report: str, error: str) -> str:

@@ -1,8 +1,16 @@
 """Where a run's outputs live: a local folder (the embedded default) or ``s3://bucket/prefix``.
 
-A run builds its outputs in a local folder: for a local OUT that is OUT itself (the dataset
-and the site are each built beside the old one and swapped in by a rename). For a bucket
-they are built in a temporary folder and uploaded so that a reader never sees a mix:
+Both hold releases and a pointer, so that a reader never sees a mix of two runs. A local OUT:
+
+    OUT/releases/<run>/{dataset/,data_docs/,run.json}   one run's complete outputs
+    OUT/current -> releases/<run>                      the commit: one rename of a symbolic link
+    OUT/dataset, OUT/data_docs, OUT/run.json           links through current/ (made once), so the
+                                                       contract's paths always show one release
+    OUT/runs/<started>-<run>.json                      the history, one record per run
+
+A run builds its release in ``releases/.tmp-<run>/`` and renames it; a crash at any point leaves
+the previous release current, and the next run removes what the dead one left. For a bucket
+the outputs are built in a temporary folder and uploaded:
 
     OUT/releases/<run>/dataset/*.parquet   the run's complete dataset, and its run.json
     OUT/current.json                       the commit: one PUT naming the current release
@@ -18,22 +26,31 @@ are refreshed right after the commit (each file carries its run id in its metada
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import mimetypes
+import os
+import shutil
 import tempfile
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 
 from giodq.publish import dataset as ds
-from giodq.publish.docs import KEPT_ON_RERUN
 from giodq.s3 import s3_client, split_s3_uri
 from giodq.settings import settings
 
+log = logging.getLogger(__name__)
 POINTER = "current.json"
+CURRENT = "current"          # a local OUT's pointer: a link to releases/<run>
+PUBLISHED = ("dataset", "data_docs", "run.json")   # what a release holds, at the contract's paths
 DATASET_FILES = ("reports.parquet", "cells.parquet", "findings.parquet")
+# what a rerun keeps of the site: report pages, their sources, and the GX pages they link to
+KEPT_ON_RERUN = ("reports", "sources", "validations")
 # a rerun redraws only the reports it touched: the other pages, and the GX pages they link to,
 # stay in the bucket
 KEPT_ON_PARTIAL = tuple(f"{part}/" for part in KEPT_ON_RERUN)
@@ -41,6 +58,10 @@ KEPT_ON_PARTIAL = tuple(f"{part}/" for part in KEPT_ON_RERUN)
 
 def is_s3(out: str | Path) -> bool:
     return str(out).startswith("s3://")
+
+
+class OutNotGiodq(ValueError):
+    """OUT holds files at giodq's paths that giodq did not write."""
 
 
 def local_out(out: str | Path) -> Path:
@@ -57,9 +78,13 @@ def current(out: str | Path) -> dict | None:
         needed = (path, Path(out) / "dataset" / "reports.parquet", Path(out) / "data_docs" / "index.html")
         if not all(p.exists() for p in needed):   # an incomplete OUT (a site deleted by hand): redo it
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:   # damaged by hand or by an older giodq: the run starts afresh, the history stays
+            log.warning("%s cannot be read as JSON; the run reads every input again", path)
+            return None
     bucket, prefix = split_s3_uri(str(out))
-    pointer = _get_json(bucket, prefix + POINTER)
+    pointer = get_json(bucket, prefix + POINTER)
     return None if pointer is None else pointer["record"]
 
 
@@ -70,7 +95,7 @@ def read_dataset(out: str | Path, full: bool = False) -> tuple[pd.DataFrame, ...
     if not is_s3(out):
         return reader(Path(out))
     bucket, prefix = split_s3_uri(str(out))
-    pointer = _get_json(bucket, prefix + POINTER)
+    pointer = get_json(bucket, prefix + POINTER)
     if pointer is None:
         return None
     client = s3_client()
@@ -82,7 +107,7 @@ def read_dataset(out: str | Path, full: bool = False) -> tuple[pd.DataFrame, ...
         return reader(Path(tmp))
 
 
-def _get_json(bucket: str, key: str) -> dict | None:
+def get_json(bucket: str, key: str) -> dict | None:
     client = s3_client()
     try:
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -161,7 +186,7 @@ def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
     _delete(bucket, [site_prefix + rel for rel in remote if rel not in local])
     releases = _listing(bucket, prefix + "releases/")
     names = sorted({k.split("/", 1)[0] for k in releases})   # <started>-<run>: oldest first
-    old = set(names[:-max(1, settings().s3_keep_releases)]) - {run_name(record)}
+    old = set(names[:-max(1, settings().keep_releases)]) - {run_name(record)}
     _delete(bucket, [prefix + "releases/" + k for k in releases if k.split("/", 1)[0] in old])
 
 
@@ -186,13 +211,109 @@ def append_history(out: str | Path, record: dict) -> None:
         s3_client().put_object(Bucket=bucket, Key=f"{prefix}runs/{name}", Body=body.encode(),
                                ContentType="application/json; charset=utf-8")
         return
-    (Path(out) / "runs").mkdir(parents=True, exist_ok=True)
-    (Path(out) / "runs" / name).write_text(body, encoding="utf-8")
+    write_file(Path(out) / "runs" / name, body.encode("utf-8"))
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write a small file so that a reader (or a crash) sees the old content or the new, never half:
+    a temporary name in the same folder, then one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def history(out: str | Path) -> list[dict]:
     """Every run's record at OUT, oldest first."""
     if not is_s3(out):
-        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((Path(out) / "runs").glob("*.json"))]
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((Path(out) / "runs").glob("[!.]*.json"))]
     bucket, prefix = split_s3_uri(str(out))
-    return [_get_json(bucket, f"{prefix}runs/{rel}") for rel in sorted(_listing(bucket, prefix + "runs/"))]
+    return [get_json(bucket, f"{prefix}runs/{rel}") for rel in sorted(_listing(bucket, prefix + "runs/"))]
+
+
+# -- a local OUT: releases and the pointer ------------------------------------------------------
+
+def current_release(out: str | Path) -> Path | None:
+    """The folder of the release current at a local OUT, or None before the first run."""
+    link = Path(out) / CURRENT
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def prepare_local(out: str | Path) -> Path:
+    """Make a local OUT ready for a run (under its lock): remove what a dead run left (staging
+    folders, temporary files), and move the outputs of a giodq before releases into one."""
+    root = local_out(out)
+    for left in [*root.glob(".dataset-*"), *root.glob(".data_docs-*"), *(root / "releases").glob(".tmp-*"),
+                 *root.glob(f".{CURRENT}-*"), *root.glob(".run.json.*.tmp")]:
+        log.info("removing %s, left by a run that did not finish", left)
+        shutil.rmtree(left) if left.is_dir() and not left.is_symlink() else left.unlink()
+    real = [name for name in PUBLISHED if (root / name).exists() and not (root / name).is_symlink()]
+    if real:
+        legacy = root / "releases" / "legacy"
+        legacy.mkdir(parents=True, exist_ok=True)
+        for name in real:
+            (root / name).rename(legacy / name)
+        if (legacy / "run.json").is_file() and (legacy / "dataset").is_dir() and current_release(root) is None:
+            _point(root, legacy)
+    return root
+
+
+def check_local_out(out: str | Path) -> None:
+    """Refuse a folder whose dataset/, data_docs/ or run.json giodq did not write (it would move them)."""
+    root = Path(out).expanduser()
+    real = [n for n in PUBLISHED if (root / n).exists() and not (root / n).is_symlink()]
+    if not real:
+        return
+    try:
+        ours = "run_id" in json.loads((root / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        ours = False
+    if not ours:
+        raise OutNotGiodq(f"{root} 中已有 {'、'.join(real)}，但不是 giodq 的输出；请换一个 OUT 文件夹 "
+                          f"(OUT holds {', '.join(real)} that giodq did not write)")
+
+
+@contextlib.contextmanager
+def local_release(out: str | Path, record: dict):
+    """A new folder to build the run's release in; when the block ends without error it becomes the
+    current release (one rename), older ones beyond ``keep_releases`` are removed. On an error the
+    folder is removed and the previous release stays current."""
+    root = local_out(out)
+    final = root / "releases" / run_name(record)
+    staging = final.with_name(f".tmp-{final.name}")
+    staging.mkdir(parents=True)
+    try:
+        yield staging
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _point(root, final)
+    _prune_local(root)
+
+
+def _point(root: Path, release: Path) -> None:
+    """The commit: OUT/current names ``release`` (a new link renamed over the old one), and the
+    contract's paths lead through it."""
+    tmp = root / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
+    os.symlink(release.relative_to(root).as_posix(), tmp)
+    os.replace(tmp, root / CURRENT)
+    for name in PUBLISHED:
+        if not (root / name).is_symlink():
+            os.symlink(f"{CURRENT}/{name}", root / name)
+
+
+def _prune_local(root: Path) -> None:
+    """Keep the current release and the newest ones before it, ``keep_releases`` in all."""
+    current_name = os.readlink(root / CURRENT).rsplit("/", 1)[-1]
+    names = sorted((p.name for p in (root / "releases").iterdir() if not p.name.startswith(".")),
+                   key=lambda n: (n != "legacy", n))   # the legacy release is the oldest
+    others = [n for n in names if n != current_name]
+    for name in others[:max(0, len(others) - max(0, settings().keep_releases - 1))]:
+        shutil.rmtree(root / "releases" / name, ignore_errors=True)

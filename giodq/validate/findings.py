@@ -188,12 +188,36 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
 
 
-def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> dict[str, list[str]]:
+CROSS_YEAR_RULES = ("cross_year.carry", "cross_year.in_force")
+
+
+class NotAssessed(dict):
+    """report -> the rule ids not assessed for it (a plain dict, as before), and ``why``:
+    report -> the reasons, in Chinese, that are not a missing cell (reports.parquet's notes)."""
+
+    def __init__(self, rules=(), why: dict[str, list[str]] | None = None):
+        super().__init__(rules)
+        self.why = why or {}
+
+
+def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> NotAssessed:
     """Per report, the rules GX skipped for it because a cell they need is missing: rows with a
     missing value are ignored by the identity and claim expectations (not assessed, not passed),
-    and a report with no line of a table at all (legacy, or the table not found) is skipped too."""
+    and a report with no line of a table at all (legacy, or the table not found) is skipped too.
+    The cross-year rules are also not assessed for a report whose last year's report cannot be
+    told (frames._predecessors): ``why`` then says so."""
     formats = frames["reports"].set_index("report")["format"]
     out: dict[str, set[str]] = defaultdict(set)
+    why: dict[str, list[str]] = {}
+    if "cross_year_undecided" in frames["reports"]:
+        undecided = frames["reports"].dropna(subset=["cross_year_undecided"])
+        undecided = undecided[undecided["format"].isin(cm.TABLE_FORMATS)]   # legacy: no tables to compare
+        assessed = {r for suite in results for r in _suite_rules(results[suite])}
+        rules = [r for r in CROSS_YEAR_RULES if r in assessed]
+        for report, reason in zip(undecided["report"], undecided["cross_year_undecided"]):
+            if rules:
+                out[report].update(rules)
+                why[report] = [reason]
     for suite, suite_result in results.items():
         frame = frames[SUITE_BATCH[suite]]
         for r in suite_result["results"]:
@@ -212,4 +236,8 @@ def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> d
                 skipped &= in_rule
             for report in skipped:
                 out[report].add(rule_id)
-    return {k: sorted(v) for k, v in out.items()}
+    return NotAssessed({k: sorted(v) for k, v in out.items()}, why)
+
+
+def _suite_rules(suite_result: dict) -> set[str]:
+    return {r["expectation_config"]["meta"]["rule_id"] for r in suite_result["results"]}

@@ -13,7 +13,8 @@ table is also laid out along that axis, one row per report and line of the table
 - ``reports``: one row per readable report: format, years, publication date (form.*).
 - ``tables``, ``totals``: how each table and each total writes "none" (zero.markers).
 - ``claims``, ``shares``, ``placeholders``: what the narrative states (narrative.*, form.placeholder).
-- ``carry``, ``in_force``: a report beside the same body's report of the year before (cross_year.*).
+- ``carry``, ``in_force``: a report beside the same body's report of the year before (cross_year.*);
+  which report that is, when the body has several for the year before, is ``_predecessors``'s rule.
 
 So one expectation checks a rule for every report and line at once. Frames are
 built column-wise: a district has millions of cells.
@@ -65,10 +66,12 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
 
 def reports_frame(reports: list[Extracted]) -> pd.DataFrame:
     """One row per readable report: format, year, the years title and period give (form.year),
-    publication date and deadline, 31 January of the next year (form.deadline)."""
+    publication date and deadline, 31 January of the next year (form.deadline); its sha256 (which of
+    a body's reports is last year's: _predecessors)."""
     ok = [r for r in reports if r.status == "ok"]
     return pd.DataFrame({
         "report": pd.Series([r.report for r in ok], dtype="string"),
+        "sha256": pd.Series([r.sha256 for r in ok], dtype="string"),
         "body": pd.Series([r.body for r in ok], dtype="string"),
         "format": pd.Series([r.format for r in ok], dtype="string"),
         "year": pd.Series([r.year for r in ok], dtype="Int64"),
@@ -177,32 +180,69 @@ def normalise_body(name: str | None) -> str | None:
     return re.sub(r"[\s\W_]+", "", s) or None
 
 
-def _predecessors(current: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
-    """(report, previous): for each current report, the report of the same body on the year before
-    (the first by key when several), from this run or the dataset already at OUT."""
+def _predecessors(current: pd.DataFrame, pool: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(report, previous) for each current report whose last year's report is known, and
+    (report, undecided) for each whose last year's report cannot be told: the reason, in Chinese.
+
+    Last year's report is a report of the same body (normalise_body) on the year before, from this
+    run or from the dataset already at OUT (``pool``), chosen by this rule and never by file name:
+
+    1. one such report: that one;
+    2. several: the one published latest (``published``: the 成文日期 / 发布日期 the report gives),
+       when every one of them gives a date and one date is the latest;
+    3. otherwise (the latest date shared, or a date missing, so that any of them may be the latest):
+       if the reports still in question have the same content (sha256), the first by key, which
+       gives the same values whichever is taken; if their contents differ, none: the report's
+       cross-year rules are not assessed, and ``undecided`` says why.
+    """
+    keys = ["body_key", "prev_year"]
     cur = current.assign(body_key=current["body"].map(normalise_body, na_action="ignore"), prev_year=current["year"] - 1)
+    cur = cur.dropna(subset=keys)[["report", *keys]]
     cand = pool.assign(body_key=pool["body"].map(normalise_body, na_action="ignore")).dropna(subset=["body_key", "year"])
-    cand = cand.sort_values("report").drop_duplicates(["body_key", "year"])
-    pairs = cur.dropna(subset=["body_key", "prev_year"]).merge(
-        cand[["report", "body_key", "year"]].rename(columns={"report": "previous", "year": "prev_year"}),
-        on=["body_key", "prev_year"], how="inner")
-    return pairs[["report", "previous"]]
+    cand = cand.rename(columns={"report": "previous", "year": "prev_year"})[["previous", *keys, "published", "sha256"]]
+    group = cand.groupby(keys)["published"]
+    all_dated = group.transform("count") == group.transform("size")
+    in_question = ~all_dated | (cand["published"] == group.transform("max"))
+    cand = cand[in_question]
+    left = cand.groupby(keys)["sha256"]
+    size = left.transform("size")
+    one = (size == 1) | ((left.transform("nunique") == 1) & (left.transform("count") == size))   # or all identical
+    chosen = cand[one].sort_values("previous").drop_duplicates(keys)
+    pairs = cur.merge(chosen[["previous", *keys]], on=keys, how="inner")
+
+    open_ = cand[~one].sort_values("previous")
+    undecided = open_.groupby(keys, as_index=False).agg(names=("previous", "、".join), n=("previous", "size"),
+                                                        dated=("published", "count"))
+    count = undecided["n"].map(lambda n: "两" if n == 2 else f" {n} ").astype("string")
+    why = pd.Series("发布日期相同", index=undecided.index, dtype="string")
+    why[undecided["dated"] < undecided["n"]] = "部分报告未能读取发布日期"
+    why[undecided["dated"] == 0] = "各报告均未能读取发布日期"
+    undecided["undecided"] = ("上年度有" + count + "份报告（" + undecided["names"].astype("string") + "），" + why
+                              + "且内容不同，无法确定以哪份为准，跨年度规则未评估")
+    undecided = cur.merge(undecided[[*keys, "undecided"]], on=keys, how="inner")
+    return pairs[["report", "previous"]], undecided[["report", "undecided"]]
 
 
 def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                       previous: tuple[pd.DataFrame, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
     """``carry``: one row per report, table-3 column and predecessor: this year's 上年结转 and last
     year's 结转下年度. ``in_force``: one row per report, document row (规章, 行政规范性文件) and
-    predecessor: this year's in_force, repealed, issued and last year's in_force."""
-    pool_reports, pool_cells = rep[["report", "body", "year"]], cells[["report", "key", "value"]]
+    predecessor: this year's in_force, repealed, issued and last year's in_force. The predecessor is
+    chosen by ``_predecessors``; ``undecided``: (report, why) where it cannot be."""
+    pool_cols = ["report", "body", "year", "published", "sha256"]
+    pool_reports, pool_cells = rep[pool_cols], cells[["report", "key", "value"]]
     if previous is not None:
         prev_reports, prev_cells = previous
         older = prev_reports[(prev_reports["status"] == "ok") & ~prev_reports["report"].isin(rep["report"])]
-        pool_reports = pd.concat([pool_reports, older[["report", "body", "year"]]], ignore_index=True)
+        # a dataset of an older giodq has no publication dates: its reports' dates are unknown
+        older = older.reindex(columns=pool_cols)
+        pool_reports = pd.concat([pool_reports.astype({"published": "object"}),
+                                  older.astype({"published": "object"})], ignore_index=True)
         pool_cells = pd.concat([pool_cells, prev_cells.loc[prev_cells["report"].isin(older["report"]),
                                                            ["report", "key", "value"]]], ignore_index=True)
-    pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64"})
-    pairs = _predecessors(rep, pool_reports)
+    pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
+    pool_reports["published"] = pd.to_datetime(pool_reports["published"])
+    pairs, undecided = _predecessors(rep, pool_reports)
     values = pool_cells.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
     value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
     carry, in_force = [], []
@@ -222,7 +262,8 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                                     else pd.DataFrame(columns=cols)).astype({c: "float64" for c in cols[3:]})
     return {"carry": as_frame(carry, ["report", "previous", "col", "carried_over", "prev_carried_forward"]),
             "in_force": as_frame(in_force, ["report", "previous", "row", "in_force", "repealed", "prev_in_force",
-                                            "issued"])}
+                                            "issued"]),
+            "undecided": undecided}
 
 
 def validation_frames(reports: list[Extracted],
@@ -234,6 +275,10 @@ def validation_frames(reports: list[Extracted],
     t3_rows = [r.key for r in cm.T3_ROWS]
     t3_cols = [c.key for c in cm.T3_COLS]
     t4_cols = [c.key for c in cm.T4_COLS]
+    cross_year = cross_year_frames(rep, cells, previous)
+    # why last year's report could not be told, per report (findings.not_assessed reads it)
+    undecided = cross_year.pop("undecided").set_index("report")["undecided"]
+    rep["cross_year_undecided"] = rep["report"].map(undecided).astype("string")
     return {
         "cells": cells,
         "reports": rep,
@@ -245,5 +290,5 @@ def validation_frames(reports: list[Extracted],
         "claims": claims_frame(reports, cells),
         "shares": shares_frame(reports),
         "placeholders": placeholders_frame(reports),
-        **cross_year_frames(rep, cells, previous),
+        **cross_year,
     }
