@@ -21,6 +21,7 @@ from prefect.utilities.hashing import hash_objects
 from giodq import pipeline, preflight
 from giodq.publish import store
 from giodq.publish.lock import lock
+from giodq.review.commands import apply_inbox as apply_inbox_now
 from giodq.settings import settings
 
 
@@ -78,6 +79,12 @@ def publish(out: str, reports, validation, record: dict) -> dict:
 
 
 @task(cache_policy=NO_CACHE)
+def apply_inbox(out: str) -> dict | None:
+    """Reviewers' workbooks in OUT/reviews/inbox/, when nothing else changed."""
+    return apply_inbox_now(out)
+
+
+@task(cache_policy=NO_CACHE)
 def record_unchanged(out: str, record: dict) -> dict:
     store.append_history(out, record)
     return record
@@ -99,8 +106,10 @@ def _checked_run(source: str, out: str, batch_size: int | None) -> dict:
     todo = pipeline.plan(refs, current_record, current[0] if current else None)
     if todo.unchanged:
         logger.info("nothing changed since run %s: %d inputs as read then", current_record["run_id"], len(refs))
+        review = apply_inbox(out)
         return record_unchanged(out, pipeline.unchanged_record(uuid.uuid4().hex, source, out, started, todo,
-                                                               current_record, {"compare": time.perf_counter() - t0}))
+                                                               current_record, {"compare": time.perf_counter() - t0},
+                                                               review))
     parts = pipeline.buckets(refs, batch_size or settings().batch_size)
     logger.info("%d inputs, %d already read; %d batches", len(refs), len(todo.known), len(parts))
     futures = [extract_batch.submit(source, [r.key for r in part],

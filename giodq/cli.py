@@ -47,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     again.add_argument("key", help="the report's key relative to SOURCE")
     again.add_argument("--source", required=True, help="the folder or s3://bucket/prefix the key is under")
     again.add_argument("--out", required=True, help="the output folder or s3://bucket/prefix of the district run")
+    reviewing = sub.add_parser("review", help="审核结论 review decisions: the reviewer's workbook (Excel)")
+    actions = reviewing.add_subparsers(dest="action", required=True)
+    exp = actions.add_parser("export", help="导出审核工作簿 write the workbook of every finding at OUT")
+    imp = actions.add_parser("import", help="导入审核结论 apply the decisions in a filled-in workbook")
+    for a in (exp, imp):
+        a.add_argument("out", help="the output folder or s3://bucket/prefix of the district run")
+        a.add_argument("workbook", help="the .xlsx file")
+    notices = sub.add_parser("notices", help="整改通知 one .docx per unit with confirmed findings, under OUT/notices/")
+    notices.add_argument("out", help="the output folder or s3://bucket/prefix of the district run")
     suites = sub.add_parser("suites", help="regenerate expectations/*.json from the rule catalogue")
     suites.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
     args = ap.parse_args(argv)
@@ -60,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in write_suites():
             print(f"wrote {p}")
         return 0
+
+    if args.command in ("review", "notices"):
+        return _review(args)
 
     from giodq import preflight
     from giodq.publish import lock
@@ -77,6 +89,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"giodq: {e}", file=sys.stderr)
             return 2
         return _rerun(args, out) if args.command == "rerun" else _run(args, out)
+
+
+def _review(args) -> int:
+    """The reviewer's commands: quick, no Prefect; a mistake or a refused workbook is exit 2."""
+    from giodq.preflight import CommandError
+    from giodq.publish.lock import OutBusy
+    from giodq.review import commands
+
+    try:
+        if args.command == "notices":
+            written = commands.write_notices(args.out)
+            print(f"整改通知 notices: {len(written)}" + "".join(f"\n  {w}" for w in written))
+            return 0
+        if args.action == "export":
+            rows = commands.export_workbook(args.out, args.workbook)
+            print(f"审核工作簿 workbook: {args.workbook}（{rows} 个问题 findings）")
+            return 0
+        result = commands.import_workbook(args.out, args.workbook)
+    except (CommandError, OutBusy) as e:
+        print(f"giodq: {e}", file=sys.stderr)
+        return 2
+    print(result.receipt, end="", file=sys.stderr if result.errors else sys.stdout)
+    return 2 if result.errors else 0
 
 
 def _rerun(args, out: str) -> int:

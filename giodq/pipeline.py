@@ -27,6 +27,10 @@ from giodq.publish import store
 from giodq.publish.dataset import write_dataset
 from giodq.publish.docs import build_data_docs
 from giodq.publish.lock import lock
+from giodq.publish.review import Reviews
+from giodq.review import loop as review_loop
+from giodq.review import store as review_store
+from giodq.review.commands import apply_inbox
 from giodq.settings import settings
 from giodq.validate import findings as fnd
 from giodq.validate.duplicates import (
@@ -216,9 +220,10 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
 
 
 def unchanged_record(run_id: str, source: str, out: str, started: datetime, plan: Plan, current_record: dict,
-                     timings: dict[str, float]) -> dict:
-    """The record of a run that found every input as the current dataset read it: nothing redone."""
-    return {
+                     timings: dict[str, float], review: dict | None = None) -> dict:
+    """The record of a run that found every input as the current dataset read it: nothing redone
+    (``review``: what the inbox's workbooks did, when there were any)."""
+    return {"review": review or {}, 
         "run_id": run_id, "kind": "unchanged", "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source": source, "out": out,
         "code": code_version(), "inputs": len(plan.refs), "changed": [], "removed": [],
@@ -234,26 +239,34 @@ def docs_index(out: str) -> str:
 def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
             changed: set[str] | None = None) -> dict:
     """Write the dataset (``table``: reports_table), the Data Docs and run.json to OUT as one release
-    (a folder or a bucket, see publish/store.py), and the record to OUT's history.
+    (a folder or a bucket, see publish/store.py), and the record to OUT's history. The findings get
+    their ids and review states first (review/loop.py); decisions are saved once the release is current.
     ``changed``: the reports a rerun touched; the other report pages are kept as they are."""
     t0 = time.perf_counter()
+    reviewed = review_loop.review(out, table, validation.findings, record["run_id"])
+    validation = replace(validation, findings=reviewed.findings)
+    record = record | {"review": reviewed.summary}
+    if changed is not None:   # a decision changed by the inbox or the run: its report's page too
+        changed = changed | set(reviewed.log["report"].dropna())
+    reviews = Reviews(resolved=reviewed.resolved, notices=frozenset(review_store.notices(out)))
     if store.is_s3(out):
         with tempfile.TemporaryDirectory(prefix="giodq-publish-") as work:
-            record = _write(Path(work), table, validation, record, changed, t0)
+            record = _write(Path(work), table, validation, record, changed, t0, None, reviews)
             store.upload(Path(work), out, record, partial=changed is not None)
             record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
     else:
         kept_from = store.current_release(out)
         with store.local_release(out, record) as folder:
-            record = _write(folder, table, validation, record, changed, t0, kept_from)
+            record = _write(folder, table, validation, record, changed, t0, kept_from, reviews)
+    review_loop.save(out, reviewed)
     store.append_history(out, record)
     return record
 
 
 def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float,
-           kept_from: Path | None = None) -> dict:
+           kept_from: Path | None, reviews: Reviews) -> dict:
     build_data_docs(validation.results, folder / "data_docs", table, validation.findings, validation.cells,
-                    record["source"], changed, kept_from / "data_docs" if kept_from else None)
+                    record["source"], changed, kept_from / "data_docs" if kept_from else None, reviews)
     write_dataset(folder, table, validation.cells, validation.findings)
     record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)}}
     (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -283,7 +296,7 @@ def _run(source: str, out: str, batch_size: int) -> dict:
     todo = plan(refs, current_record, current[0] if current else None)
     if todo.unchanged:
         record = unchanged_record(uuid.uuid4().hex, source, out, started, todo, current_record,
-                                  {"compare": time.perf_counter() - t0})
+                                  {"compare": time.perf_counter() - t0}, apply_inbox(out))
         store.append_history(out, record)
         return record
     reports = with_versions([r for part in buckets(refs, batch_size)

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     keep_releases: int = 3
     # A second run on the same OUT waits this long for the first to finish, then refuses.
     lock_wait_s: float = 0
+    # ... and a reviewer's import or notices wait this long for a run to finish
+    review_lock_wait_s: float = 120
     # A bucket's lock is a lease that the run renews while it works; one not renewed for this long
     # is a dead run's (killed, machine lost) and the next run takes it over.
     lock_lease_s: float = 300

@@ -32,6 +32,19 @@ def check_key(key: str) -> str:
     return key
 
 
+def _key_of(name: str) -> str:
+    """A file's key from its name as the file system gives it. Linux names are bytes: one that is
+    no UTF-8 is most often GB18030 (a Windows archive unpacked here), and is keyed as such; other
+    bytes are shown as \\xNN (such a key names no file: read() says so)."""
+    raw = os.fsencode(name)
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def _too_large(key: str, size: int) -> None:
     limit = settings().max_input_mb
     if size > limit * 2**20:
@@ -75,18 +88,30 @@ class LocalSource:
             here = Path(folder)
             linked = [d for d in dirs if (here / d).is_symlink()]
             dirs[:] = [d for d in dirs if d not in linked]
-            refs += [self.ref((here / name).relative_to(self.root).as_posix()) for name in files + linked]
+            refs += [self.ref(_key_of((here / name).relative_to(self.root).as_posix())) for name in files + linked]
         return sorted(refs)
 
     def ref(self, key: str) -> InputRef:
-        st = self._path(key).lstat()   # of the entry itself: a dangling link has a version too
+        path = self._path(key)
+        if not os.path.lexists(path) and "\\x" in key:
+            return InputRef(key, "undecodable-name")   # listed, so that read() refuses it with why
+        st = path.lstat()   # of the entry itself: a dangling link has a version too
         return InputRef(key, f"{st.st_size}-{st.st_mtime_ns}")
 
     def _path(self, key: str) -> Path:
-        return self.root / check_key(key)
+        path = self.root / check_key(key)
+        if not os.path.lexists(path):   # a name listed from GB18030 bytes (see _key_of)
+            try:
+                alternative = self.root / os.fsdecode(key.encode("gb18030"))
+            except UnicodeEncodeError:
+                return path
+            return alternative if os.path.lexists(alternative) else path
+        return path
 
     def read(self, key: str) -> bytes:
         path = self._path(key)
+        if not os.path.lexists(path) and "\\x" in key:
+            raise InputRefused(key, "文件名既不是 UTF-8 也不是 GB18030 编码，无法按名读取，请改名后重新上传")
         if path.is_symlink():
             target = Path(os.path.realpath(path))
             if not target.is_relative_to(self.root):

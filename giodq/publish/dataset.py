@@ -29,6 +29,9 @@ FINDINGS_SCHEMA = pa.schema([
     ("report", pa.string()), ("rule", pa.string()), ("severity", pa.string()), ("cells", pa.list_(pa.string())),
     ("expected", pa.string()), ("observed", pa.string()), ("sentence", pa.string()), ("message", pa.string()),
     ("title", pa.string()), ("where", pa.string()),
+    # the review loop (output-contract.md, "Review decisions")
+    ("finding_id", pa.string()), ("state", pa.string()), ("note", pa.string()), ("decided_by", pa.string()),
+    ("decided_at", pa.string()),
 ])
 
 

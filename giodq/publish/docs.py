@@ -55,7 +55,7 @@ def _escaped(value):
     return value
 
 
-def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) -> None:
+def _gx_site(results: dict[str, dict], site_dir: Path, section: str) -> None:
     """GX's Data Docs for the results, with giodq's views and report list."""
     # GX's index template includes giodq_reports_section.html as template source: it holds only a
     # marker, and the rendered (autoescaped) report list replaces the marker in GX's output, so no
@@ -88,7 +88,12 @@ def _gx_site(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame) ->
                 run_id=result.meta["run_id"], batch_identifier=SUITE_BATCH[name])
             context.validation_results_store.set(key, result)
         context.build_data_docs(site_names=[SITE])
-    _insert_reports_section(site_dir / "index.html", marker, review.reports_section(reports))
+    _insert_reports_section(site_dir / "index.html", marker, section)
+
+
+# The report list in the index, between these (report text is escaped: it cannot hold "<!--"), so
+# that a review can redraw it without GX
+_SECTION = ("<!-- giodq:reports-section:start -->", "<!-- giodq:reports-section:end -->")
 
 
 def _insert_reports_section(index: Path, marker: str, section: str) -> None:
@@ -98,21 +103,33 @@ def _insert_reports_section(index: Path, marker: str, section: str) -> None:
     page = index.read_text(encoding="utf-8") if index.is_file() else ""
     if page.count(marker) != 1:
         raise RuntimeError(f"GX did not draw the site's index page ({index}; see the log above)")
-    index.write_text(page.replace(marker, section), encoding="utf-8")
+    _write_new(index, page.replace(marker, _SECTION[0] + section + _SECTION[1]).encode("utf-8"))
+
+
+def replace_reports_section(page: str, section: str) -> str:
+    """An index page drawn before, with its report list replaced."""
+    start, end = page.find(_SECTION[0]), page.rfind(_SECTION[1])
+    if start < 0 or end < start:
+        raise RuntimeError("the site's index page has no giodq report list to redraw (drawn by an older giodq): "
+                           "run `giodq run` once")
+    return page[:start + len(_SECTION[0])] + section + page[end:]
 
 
 def _suite_pages(site_dir: Path) -> dict[str, str]:
     """Suite -> the GX validation page drawn for it in site_dir."""
-    pages = {}
-    for p in sorted((site_dir / "validations").rglob("*.html")):
-        pages[p.parts[len(site_dir.parts) + 1]] = p.relative_to(site_dir).as_posix()
-    return pages
+    return suite_pages_from(p.relative_to(site_dir).as_posix() for p in (site_dir / "validations").rglob("*.html"))
+
+
+def suite_pages_from(paths) -> dict[str, str]:
+    """Suite -> its GX validation page, from the site's paths (validations/<suite>/.../<batch>.html)."""
+    return {path.split("/")[1]: path for path in sorted(paths)
+            if path.startswith("validations/") and path.endswith(".html") and path.count("/") >= 2}
 
 
 def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame | None = None,
                     findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
                     source_uri: str | None = None, changed: set[str] | None = None,
-                    kept_from: Path | None = None) -> Path:
+                    kept_from: Path | None = None, reviews: review.Reviews | None = None) -> Path:
     """The run's site in the new folder site_dir (inside a release that is not current yet: see
     publish/store.py); returns its index.html. Results are passed as JSON so that this stage needs
     nothing from the validate stage's GX context. ``changed``: only these reports' pages and sources
@@ -121,7 +138,8 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
     site_dir = site_dir.resolve()  # GX's filesystem store takes absolute paths only
     site_dir.mkdir(parents=True)
     reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
-    _gx_site(results, site_dir, reports)
+    reviews = reviews or review.Reviews()
+    _gx_site(results, site_dir, review.reports_section(reports, findings, reviews.resolved))
     suite_pages = _suite_pages(site_dir)
     if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
         raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
@@ -132,18 +150,34 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
         for part in KEPT_ON_RERUN:
             if (kept_from / part).is_dir():
                 # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
-                shutil.copytree(kept_from / part, site_dir / part, copy_function=_link_or_copy, dirs_exist_ok=True)
-    rule_pages = {r.id: suite_pages[r.suites[0]] for r in RULES if r.suites and r.suites[0] in suite_pages}
+                shutil.copytree(kept_from / part, site_dir / part, copy_function=link_or_copy, dirs_exist_ok=True)
     shutil.copytree(str(_ASSETS / "vendor"), site_dir / "static" / "vendor")
     (site_dir / "static" / "giodq").mkdir(parents=True)
     shutil.copy(str(_ASSETS / "giodq.css"), site_dir / "static" / "giodq" / "giodq.css")
     if changed is not None:
         reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
-    _report_pages(site_dir, reports, findings, cells, source_uri, rule_pages)
+    _report_pages(site_dir, reports, findings, cells, source_uri, rule_pages(suite_pages), reviews)
     return site_dir / "index.html"
 
 
-def _link_or_copy(src: str, dst: str) -> None:
+def rule_pages(suite_pages: dict[str, str]) -> dict[str, str]:
+    """Rule id -> the GX validation page of its first suite."""
+    return {r.id: suite_pages[r.suites[0]] for r in RULES if r.suites and r.suites[0] in suite_pages}
+
+
+def redraw(site_dir: Path, index_page: str, reports: pd.DataFrame, findings: pd.DataFrame, cells: pd.DataFrame,
+           source_uri: str | None, changed: set[str], suite_pages: dict[str, str], reviews: review.Reviews) -> None:
+    """After a review: the index (``index_page``, as drawn before, its report list redrawn) and the
+    pages of the ``changed`` reports, into site_dir; GX's pages and the other reports' stay as drawn."""
+    (site_dir / "reports").mkdir(parents=True, exist_ok=True)
+    (site_dir / "sources").mkdir(exist_ok=True)
+    _write_new(site_dir / "index.html", replace_reports_section(
+        index_page, review.reports_section(reports, findings, reviews.resolved)).encode("utf-8"))
+    drawn = reports[reports["report"].isin(changed) & (reports["status"] == "ok")]
+    _report_pages(site_dir, drawn, findings, cells, source_uri, rule_pages(suite_pages), reviews)
+
+
+def link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
     except OSError:   # another file system, or links not allowed
@@ -157,7 +191,7 @@ def _write_new(path: Path, data: bytes) -> None:
 
 
 def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | None, cells: pd.DataFrame | None,
-                  source_uri: str | None, suite_pages: dict[str, str]) -> None:
+                  source_uri: str | None, suite_pages: dict[str, str], reviews: review.Reviews) -> None:
     """One page per readable report, and a copy of its source file, so the site stands alone."""
     ok = reports[reports["status"] == "ok"]
     if ok.empty:
@@ -174,7 +208,7 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
         copies = read_many(source, [r.report for r in part], settings().s3_concurrency) if source else {}
         for report in part:
             _report_page(site, report, copies.get(report.report), findings_of(report.report),
-                         cells_of(report.report), suite_pages)
+                         cells_of(report.report), suite_pages, reviews)
 
 
 def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list[str]):
@@ -188,7 +222,7 @@ def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list
 
 
 def _report_page(site: Path, report, data: bytes | OSError | None, findings: pd.DataFrame, cells: pd.DataFrame,
-                 suite_pages: dict[str, str]) -> None:
+                 suite_pages: dict[str, str], reviews: review.Reviews) -> None:
     # a source that cannot be read: the page says so rather than linking nowhere
     has_source = isinstance(data, bytes)
     if has_source:
@@ -200,7 +234,7 @@ def _report_page(site: Path, report, data: bytes | OSError | None, findings: pd.
         else:
             _write_new(site / "sources" / sources.copy_name(report.report, report.media), copy)
     try:
-        html = review.report_page(pd.Series(report._asdict()), findings, cells, suite_pages, has_source)
+        html = review.report_page(pd.Series(report._asdict()), findings, cells, suite_pages, has_source, reviews)
     except Exception as e:  # one page that cannot be drawn must not cost the run its site
         log.exception("report page for %s", report.report)
         html = review.error_page(report.report, f"{type(e).__name__}: {e}")

@@ -49,7 +49,7 @@ _HELD_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def lock(out: str | Path, kind: str = "run"):
+def lock(out: str | Path, kind: str = "run", wait_s: float | None = None):
     """Hold OUT for one run: a second run on the same OUT waits ``lock_wait_s`` and then raises
     OutBusy, never interleaves. A folder: an flock (released by the kernel when a run dies), then
     what a dead run left is removed (prepare_local). A bucket: an object written only if absent (a
@@ -67,7 +67,7 @@ def lock(out: str | Path, kind: str = "run"):
             with _HELD_GUARD:
                 _HELD[name] -= 1
         return
-    with _lock(out, kind):
+    with _lock(out, kind, settings().lock_wait_s if wait_s is None else wait_s):
         with _HELD_GUARD:
             _HELD[name] = 1
         try:
@@ -80,8 +80,8 @@ def lock(out: str | Path, kind: str = "run"):
 
 
 @contextlib.contextmanager
-def _lock(out: str | Path, kind: str):
-    holder, deadline = _holder(kind), time.monotonic() + settings().lock_wait_s
+def _lock(out: str | Path, kind: str, wait_s: float):
+    holder, deadline = _holder(kind), time.monotonic() + wait_s
     if not is_s3(out):
         root = local_out(out)
         with open(root / LOCK, "a+", encoding="utf-8") as f:

@@ -11,12 +11,17 @@ sentences) is shown as text, never run.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from giodq import cells as cm
 from giodq.publish import sources
 from giodq.publish.sources import report_id
+from giodq.review.ids import unit_of
+from giodq.review.notices import notice_name
+from giodq.review.states import BY_KEY, DISMISSED, OPEN, RESOLVED, STATES
 from giodq.validate.duplicates import KIND_ZH, SAME_CONTENT, duplicate_groups
 from giodq.validate.rules import BY_ID, SEVERITY_ZH
 
@@ -30,20 +35,42 @@ def _worst_first(reports: pd.DataFrame) -> pd.DataFrame:
     return ok.sort_values(["errors", "warnings", "report"], ascending=[False, False, True], kind="stable")
 
 
-def reports_section(reports: pd.DataFrame) -> str:
-    """The index's list of reports (worst first) and failed inputs, as an HTML fragment."""
-    ok = _worst_first(reports)
+def _state_counts(reports: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
+    """report -> errors and warnings not dismissed, and findings by state."""
+    columns = ["errors", "warnings"] + [s.key for s in STATES]
+    if findings is None or not len(findings):
+        return pd.DataFrame(0, index=reports["report"], columns=columns)
+    f = findings.assign(state=findings["state"].fillna(OPEN) if "state" in findings else OPEN)
+    live = f[f["state"] != DISMISSED]
+    counts = pd.DataFrame({"errors": live[live["severity"] == "error"].groupby("report").size(),
+                           "warnings": live[live["severity"] == "warning"].groupby("report").size()})
+    by_state = f.groupby(["report", "state"]).size().unstack(fill_value=0)
+    counts = counts.join(by_state, how="outer").reindex(index=reports["report"], columns=columns)
+    return counts.fillna(0).astype("int64")
+
+
+def reports_section(reports: pd.DataFrame, findings: pd.DataFrame | None = None,
+                    resolved: pd.DataFrame | None = None) -> str:
+    """The index's list of reports (worst first, by errors not dismissed) and failed inputs, as an
+    HTML fragment; each report's findings by review state, which the list can be filtered by."""
+    counts = _state_counts(reports, findings)
+    ok = reports[reports["status"] == "ok"].drop(columns=["errors", "warnings"], errors="ignore").merge(
+        counts[["errors", "warnings"]], left_on="report", right_index=True, how="left")
+    ok = _worst_first(ok)
     failed = reports[reports["status"] != "ok"].sort_values("report")
     rows = [{"report": r.report, "href": f"reports/{report_id(r.report)}.html",
              "body": r.body if isinstance(r.body, str) and r.body else "（未识别）",
              "year": "" if pd.isna(r.year) else int(r.year), "format": FORMAT_ZH.get(r.format, r.format),
              "errors": int(r.errors), "warnings": int(r.warnings),
+             "states": {s.key: int(counts.at[r.report, s.key]) for s in STATES if s.key != RESOLVED},
              "not_assessed": len(r.not_assessed) if r.not_assessed is not None else 0}
             for r in ok.itertuples()]
+    totals = {s.key: int(counts[s.key].sum()) for s in STATES}
+    totals[RESOLVED] = int(len(resolved)) if resolved is not None else 0
     return _ENV.get_template("reports_section.html").render(
         rows=rows, failed=[{"report": r.report, "error": r.error} for r in failed.itertuples()],
         total=len(reports), errors=int(ok["errors"].sum()), warnings=int(ok["warnings"].sum()),
-        duplicates=_duplicate_groups(reports))
+        states=[s for s in STATES if s.key != RESOLVED], totals=totals, duplicates=_duplicate_groups(reports))
 
 
 def _duplicate_groups(reports: pd.DataFrame) -> list[dict]:
@@ -80,13 +107,54 @@ def _tables(cells: pd.DataFrame) -> list[dict]:
     return out
 
 
+@dataclass(frozen=True)
+class Reviews:
+    """What the site shows of the review loop besides each finding's state: the decisions giodq
+    resolved (a finding no longer found), and the 整改通知 written for units."""
+    resolved: pd.DataFrame = field(default_factory=pd.DataFrame)   # decisions.parquet rows, state resolved
+    notices: frozenset[str] = frozenset()                           # file names under OUT/notices/
+
+    def resolved_of(self, report: pd.Series) -> list[dict]:
+        """The resolved findings of the report's unit and year (the corrected file may have another name)."""
+        if not len(self.resolved):
+            return []
+        unit = unit_of(pd.DataFrame([report.to_dict()])).iloc[0]
+        year = None if pd.isna(report.year) else int(report.year)
+        mine = self.resolved[(self.resolved["unit"] == unit) & (self.resolved["year"].astype("Int64") == year)]
+        return [{"title": r.title, "rule": r.rule, "where": r.where, "observed": r.observed,
+                 "was": BY_KEY.get(r.previous_state, BY_KEY[OPEN]).label, "run": (r.resolved_run or "")[:8],
+                 "at": r.decided_at} for r in mine.itertuples()]
+
+    def notice_href(self, report: pd.Series) -> str | None:
+        name = notice_name(unit_label(report))
+        return f"../../notices/{name}" if name in self.notices else None
+
+
+def unit_label(report) -> str:
+    """The unit as a reviewer reads it: the roster's name, or the body as written."""
+    for key in ("unit", "body"):
+        value = report.get(key) if hasattr(report, "get") else getattr(report, key, None)
+        if isinstance(value, str) and value:
+            return value
+    return "未识别单位"
+
+
+def _state(f) -> dict:
+    state = BY_KEY.get(getattr(f, "state", None) or OPEN, BY_KEY[OPEN])
+    text = lambda v: v if isinstance(v, str) and v else None  # noqa: E731
+    return {"state": state.key, "state_zh": state.label, "decided_by": text(getattr(f, "decided_by", None)),
+            "decided_at": text(getattr(f, "decided_at", None)), "note": text(getattr(f, "note", None)),
+            "finding_id": getattr(f, "finding_id", None)}
+
+
 def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, suite_pages: dict[str, str],
-                has_source: bool) -> str:
+                has_source: bool, reviews: Reviews | None = None) -> str:
     """One report's page. ``suite_pages``: rule id -> path of the GX validation page (from the site root)."""
+    reviews = reviews or Reviews()
     items = []
     for f in findings.sort_values(["severity", "rule"], key=lambda s: s.map({"error": 0, "warning": 1})
                                   if s.name == "severity" else s).itertuples():
-        items.append({
+        items.append({**_state(f),
             "severity": f.severity, "severity_zh": SEVERITY_ZH[f.severity], "rule": f.rule, "title": f.title,
             "description": BY_ID[f.rule].description, "where": f.where, "expected": f.expected,
             "observed": f.observed, "sentence": None if pd.isna(f.sentence) else f.sentence, "message": f.message,
@@ -103,7 +171,10 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
     return _ENV.get_template("report_page.html").render(
         r=report, body=text(report.body), title=text(report.get("title")), year="" if pd.isna(report.year) else int(report.year),
         format_zh=FORMAT_ZH.get(report.format, report.format), findings=items,
-        errors=sum(i["severity"] == "error" for i in items), warnings=sum(i["severity"] == "warning" for i in items),
+        errors=sum(i["severity"] == "error" and i["state"] != DISMISSED for i in items),
+        warnings=sum(i["severity"] == "warning" and i["state"] != DISMISSED for i in items),
+        dismissed=sum(i["state"] == DISMISSED for i in items), resolved=reviews.resolved_of(report),
+        notice=reviews.notice_href(report),
         not_assessed=not_assessed, notes=list(report.notes) if report.notes is not None else [],
         tables=_tables(cells), source=f"../sources/{sources.copy_name(report.report, report.get('media'))}" if has_source else None,
         source_label=sources.LINK_LABEL.get(report.get("media"), "下载原文件"),

@@ -61,3 +61,8 @@ def site_copy(data: bytes, media: str | None) -> bytes:
 
 def is_download(media: str | None) -> bool:
     return media not in ("html", "text")
+
+
+def is_download_name(name: str) -> bool:
+    """Whether a copy in sources/ (by its name) is offered as a download."""
+    return not name.endswith((".html", ".txt"))

@@ -41,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from giodq.publish import dataset as ds
+from giodq.publish.sources import is_download_name as is_download
 from giodq.s3 import s3_client, split_s3_uri
 from giodq.settings import settings
 
@@ -141,8 +142,11 @@ def _put(bucket: str, key: str, path: Path, metadata: dict | None = None) -> Non
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
         kind += "; charset=utf-8"   # the pages are Chinese: say the charset to a browser served from S3
+    extra = {}
+    if "/sources/" in key and is_download(path.name):   # a unit's PDF or Word file: saved, never shown in the site
+        extra["ContentDisposition"] = "attachment"
     with path.open("rb") as f:
-        s3_client().put_object(Bucket=bucket, Key=key, Body=f, ContentType=kind, Metadata=metadata or {})
+        s3_client().put_object(Bucket=bucket, Key=key, Body=f, ContentType=kind, Metadata=metadata or {}, **extra)
 
 
 def _parallel(fn, items) -> None:
@@ -154,9 +158,11 @@ def _parallel(fn, items) -> None:
             pass
 
 
-def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
+def upload(work: Path, out: str, record: dict, partial: bool = False, prune: bool = True) -> None:
     """Publish what a run built in ``work`` (dataset/, data_docs/, run.json) to the bucket OUT, in
-    the order described above. ``partial``: the site in ``work`` holds only the pages a rerun redrew."""
+    the order described above. ``partial``: the site in ``work`` holds only the pages a rerun redrew.
+    ``prune``: remove the site's pages that ``work`` does not hold (not after a review, which redraws
+    a few pages only)."""
     bucket, prefix = split_s3_uri(out)
     release = f"{prefix}releases/{run_name(record)}/"
     site, site_prefix = work / "data_docs", prefix + "data_docs/"
@@ -183,7 +189,8 @@ def upload(work: Path, out: str, record: dict, partial: bool = False) -> None:
                                               CopySource={"Bucket": bucket, "Key": release + name}),
               [f"dataset/{name}" for name in DATASET_FILES] + ["run.json"])
     # 5. what nobody links to any more: stale pages (a rerun did not list the kept ones), old releases
-    _delete(bucket, [site_prefix + rel for rel in remote if rel not in local])
+    if prune:
+        _delete(bucket, [site_prefix + rel for rel in remote if rel not in local])
     releases = _listing(bucket, prefix + "releases/")
     names = sorted({k.split("/", 1)[0] for k in releases})   # <started>-<run>: oldest first
     old = set(names[:-max(1, settings().keep_releases)]) - {run_name(record)}

@@ -1,0 +1,65 @@
+"""A new release without a new run: after reviewers' decisions or new 整改通知, the dataset's
+findings carry the new states and the site shows them, with nothing extracted or validated again.
+
+The new release is the current one with ``findings.parquet`` rewritten, the index's report list and
+the pages of the reports whose findings changed redrawn; GX's pages and every other page stay as
+they were drawn (hard links in a folder; left in place in a bucket). The record is the current
+run's, under a new id, with ``kind: review``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from giodq.publish import docs, store
+from giodq.publish.dataset import write_dataset
+from giodq.publish.review import Reviews
+from giodq.s3 import s3_client, split_s3_uri
+
+
+def review_record(current: dict, what: dict) -> dict:
+    """The record of a release made by a review: the current run's, with what the review did."""
+    return current | {"run_id": uuid.uuid4().hex, "kind": "review",
+                      "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                      "dataset_run_id": current.get("dataset_run_id", current["run_id"]), "review": what}
+
+
+def republish(out: str, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame, record: dict,
+              changed: set[str], reviews: Reviews) -> dict:
+    """Publish the release described above (OUT's lock held by the caller); returns its record."""
+    if store.is_s3(out):
+        with tempfile.TemporaryDirectory(prefix="giodq-review-") as work:
+            site = Path(work) / "data_docs"
+            bucket, prefix = split_s3_uri(out)
+            client = s3_client()
+            index = client.get_object(Bucket=bucket, Key=f"{prefix}data_docs/index.html")["Body"].read().decode()
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}data_docs/validations/")
+            keys = [o["Key"][len(prefix) + len("data_docs/"):] for page in pages for o in page.get("Contents", [])]
+            docs.redraw(site, index, reports, findings, cells, record["source"], changed,
+                        docs.suite_pages_from(keys), reviews)
+            _dataset_and_record(Path(work), reports, cells, findings, record)
+            store.upload(Path(work), out, record, partial=True, prune=False)
+    else:
+        current = store.current_release(out)
+        with store.local_release(out, record) as folder:
+            shutil.copytree(current / "data_docs", folder / "data_docs", copy_function=docs.link_or_copy)
+            index = (folder / "data_docs" / "index.html").read_text(encoding="utf-8")
+            docs.redraw(folder / "data_docs", index, reports, findings, cells, record["source"], changed,
+                        docs.suite_pages_from(p.relative_to(folder / "data_docs").as_posix()
+                                              for p in (folder / "data_docs" / "validations").rglob("*.html")),
+                        reviews)
+            _dataset_and_record(folder, reports, cells, findings, record)
+    store.append_history(out, record)
+    return record
+
+
+def _dataset_and_record(folder: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame,
+                        record: dict) -> None:
+    write_dataset(folder, reports, cells, findings)
+    (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,3 @@
+"""Review: the season's loop after a run. Reviewers decide on findings (workbook.py, in Excel),
+decisions outlive runs (decisions.py, store.py), units get 整改通知 (notices.py), and reruns
+close what the units corrected. Every finding has a stable id (ids.py)."""
