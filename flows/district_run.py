@@ -15,10 +15,12 @@ from datetime import datetime, timedelta, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 from prefect.utilities.hashing import hash_objects
 
-from giodq import pipeline, preflight
+from flows.telling import previous_findings, tell
+from giodq import pipeline, preflight, progress
 from giodq.publish import store
 from giodq.publish.lock import lock
 from giodq.review.commands import apply_inbox as apply_inbox_now
@@ -103,27 +105,35 @@ def _checked_run(source: str, out: str, batch_size: int | None) -> dict:
     t0 = time.perf_counter()
     refs = list_inputs(source)
     current_record, current = read_current(out)
+    previous = previous_findings(out)
     todo = pipeline.plan(refs, current_record, current[0] if current else None)
     if todo.unchanged:
         logger.info("nothing changed since run %s: %d inputs as read then", current_record["run_id"], len(refs))
         review = apply_inbox(out)
-        return record_unchanged(out, pipeline.unchanged_record(uuid.uuid4().hex, source, out, started, todo,
-                                                               current_record, {"compare": time.perf_counter() - t0},
-                                                               review))
+        record = record_unchanged(out, pipeline.unchanged_record(uuid.uuid4().hex, source, out, started, todo,
+                                                                 current_record, {"compare": time.perf_counter() - t0},
+                                                                 review))
+        tell(out, record, previous)
+        return record
     parts = pipeline.buckets(refs, batch_size or settings().batch_size)
     logger.info("%d inputs, %d already read; %d batches", len(refs), len(todo.known), len(parts))
+    progress.stage("读取与提取 reading", len(refs))
     futures = [extract_batch.submit(source, [r.key for r in part],
                                     {r.key: todo.known[r.key] for r in part if r.key in todo.known}, i, len(parts))
                for i, part in enumerate(parts)]
-    reports = [r for f in futures for r in f.result()]
-    reports = pipeline.with_versions(reports, refs)
+    for done in as_completed(futures):
+        progress.advance(len(done.result()))
+    reports = pipeline.with_versions([r for f in futures for r in f.result()], refs)
     t1 = time.perf_counter()
+    progress.stage("验证 validating")
     # quote(): Prefect would otherwise walk every report's fields looking for futures (seconds per 1,000)
     validation = validate_reports(quote(reports), quote(current))
     t2 = time.perf_counter()
     record = pipeline.run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                                  {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None)
-    return publish(out, quote(reports), quote(validation), record)
+    record = publish(out, quote(reports), quote(validation), record)
+    tell(out, record, previous)
+    return record
 
 
 _on_cluster = flow(_district_run, name="district-run-on-dask", flow_run_name="district-run {source} (dask)")

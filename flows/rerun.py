@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.telling import previous_findings, tell
 from giodq import rerun as rerun_lib
 from giodq.publish.lock import OutBusy
 
@@ -23,4 +24,7 @@ def rerun_report(key: str, source: str, out: str) -> dict:
 @flow(name="rerun-report", flow_run_name="rerun {key}")
 def rerun(key: str, source: str, out: str) -> dict:
     """Re-read report KEY from SOURCE and update the dataset and site at OUT."""
-    return rerun_report(key, source, out)
+    previous = previous_findings(out)
+    record = rerun_report(key, source, out)
+    tell(out, record, previous)
+    return record

@@ -34,32 +34,62 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="giodq", description="Check 政府信息公开工作年度报告 files.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="check every report under SOURCE, write dataset and Data Docs to OUT")
-    run.add_argument("source", help="a folder of report files, or s3://bucket/prefix (endpoint and credentials "
-                                    "from AWS_ENDPOINT_URL, AWS_PROFILE, ...)")
-    run.add_argument("--out", required=True, help="output folder, or s3://bucket/prefix")
-    run.add_argument("--batch-size", type=_positive, default=None, help="reports per extraction task")
-    run.add_argument("--dask-address", default=None, help="run the tasks on this Dask cluster (tcp://host:8786)")
-    again = sub.add_parser("rerun", help="re-check one report after a corrected upload; update OUT")
-    again.add_argument("key", help="the report's key relative to SOURCE")
-    again.add_argument("--source", required=True, help="the folder or s3://bucket/prefix the key is under")
-    again.add_argument("--out", required=True, help="the output folder or s3://bucket/prefix of the district run")
-    reviewing = sub.add_parser("review", help="审核结论 review decisions: the reviewer's workbook (Excel)")
-    actions = reviewing.add_subparsers(dest="action", required=True)
-    exp = actions.add_parser("export", help="导出审核工作簿 write the workbook of every finding at OUT")
-    imp = actions.add_parser("import", help="导入审核结论 apply the decisions in a filled-in workbook")
-    for a in (exp, imp):
-        a.add_argument("out", help="the output folder or s3://bucket/prefix of the district run")
-        a.add_argument("workbook", help="the .xlsx file")
-    notices = sub.add_parser("notices", help="整改通知 one .docx per unit with confirmed findings, under OUT/notices/")
-    notices.add_argument("out", help="the output folder or s3://bucket/prefix of the district run")
-    suites = sub.add_parser("suites", help="regenerate expectations/*.json from the rule catalogue")
-    suites.add_argument("--check", action="store_true", help="exit 1 if the committed files are stale")
-    args = ap.parse_args(argv)
+class _Parser(argparse.ArgumentParser):
+    """A mistake on the command line is one line and exit 2."""
 
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message}（giodq --help 查看用法 / see giodq --help）\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
+    ap = _Parser(prog="giodq", description="检查政府信息公开工作年度报告 · check government information "
+                                          "disclosure annual reports (政府信息公开工作年度报告)")
+    ap.add_argument("--version", action="version", version=f"giodq {version('giodq')}")
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="检查 SOURCE 下的全部报告 · check every report under SOURCE, write the "
+                                     "dataset and the site to OUT")
+    run.add_argument("source", help="报告文件夹或 s3://bucket/prefix · a folder of report files, or "
+                                    "s3://bucket/prefix (endpoint and credentials from AWS_ENDPOINT_URL, AWS_PROFILE, ...)")
+    run.add_argument("--out", required=True, help="输出文件夹或 s3://bucket/prefix · output folder, or s3://bucket/prefix")
+    run.add_argument("--batch-size", type=_positive, default=None, help="每个提取任务的报告数 · reports per extraction task")
+    run.add_argument("--dask-address", default=None, help="在该 Dask 集群上运行 · run the tasks on this Dask "
+                                                          "cluster (tcp://host:8786)")
+    again = sub.add_parser("rerun", help="单位上传更正文件后重新检查一份报告 · re-check one report after a "
+                                         "corrected upload; update OUT")
+    again.add_argument("key", help="报告在 SOURCE 中的文件名 · the report's key relative to SOURCE")
+    again.add_argument("--source", required=True, help="报告所在的文件夹或 s3://bucket/prefix · the folder or "
+                                                       "s3://bucket/prefix the key is under")
+    again.add_argument("--out", required=True, help="全区检查的输出 · the output folder or s3://bucket/prefix of "
+                                                    "the district run")
+    for command in (run, again):
+        command.add_argument("--quiet", action="store_true", help="不显示进度 · no progress bar")
+        command.add_argument("--fail-on", choices=("error", "warning"), default=None,
+                             help="发现该级别（不含误报）的问题时以 3 退出 · exit 3 when findings (not dismissed) "
+                                  "reach this severity")
+    reviewing = sub.add_parser("review", help="审核结论：审核工作簿（Excel） · review decisions: the reviewer's workbook")
+    actions = reviewing.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    exp = actions.add_parser("export", help="导出审核工作簿 · write the workbook of every finding at OUT")
+    imp = actions.add_parser("import", help="导入审核结论 · apply the decisions in a filled-in workbook")
+    for a in (exp, imp):
+        a.add_argument("out", help="全区检查的输出 · the output folder or s3://bucket/prefix of the district run")
+        a.add_argument("workbook", help="工作簿 · the .xlsx file")
+    notices = sub.add_parser("notices", help="整改通知：每个有“已确认”问题的单位一份 Word 文件 · one .docx per unit "
+                                             "with confirmed findings, under OUT/notices/")
+    notices.add_argument("out", help="全区检查的输出 · the output folder or s3://bucket/prefix of the district run")
+    opening = sub.add_parser("open", help="在浏览器中打开审阅页面 · open the reviewers' site in a browser")
+    opening.add_argument("out", help="全区检查的输出 · the output folder or s3://bucket/prefix")
+    suites = sub.add_parser("suites", help="由规则目录重新生成 expectations/*.json · regenerate the GX suites "
+                                           "from the rule catalogue")
+    suites.add_argument("--check", action="store_true", help="过期时以 1 退出 · exit 1 if the committed files are stale")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "open":
+        return _open(args.out)
     if args.command == "suites":
         from giodq.validate.suites import stale_suites, write_suites
         if args.check:
@@ -114,12 +144,26 @@ def _review(args) -> int:
     return 2 if result.errors else 0
 
 
+def _with_progress(args, work):
+    """Run ``work()`` with a progress bar on a terminal (not with --quiet, not when piped)."""
+    from giodq import progress
+
+    if args.quiet or not sys.stderr.isatty():
+        return work()
+    with progress.RichSink() as sink:
+        progress.use(sink)
+        try:
+            return work()
+        finally:
+            progress.use(None)
+
+
 def _rerun(args, out: str) -> int:
     apply_prefect_defaults()
     from flows.rerun import rerun
 
     try:
-        record = rerun(key=args.key, source=args.source, out=out)
+        record = _with_progress(args, lambda: rerun(key=args.key, source=args.source, out=out))
     except Exception as e:
         print(f"giodq: 重新检查失败 rerun failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
@@ -127,7 +171,7 @@ def _rerun(args, out: str) -> int:
     for label, items in (("新出现 appeared", record["appeared"]), ("已解决 resolved", record["resolved"])):
         print(f"{label}: {len(items)}" + "".join(f"\n  {i['report']} {i['rule']} {i['where']}" for i in items))
     print(f"审阅页面 Data Docs: {record['data_docs']}")
-    return 0
+    return _exit_for_findings(args, out)
 
 
 def _run(args, out: str) -> int:
@@ -135,12 +179,49 @@ def _run(args, out: str) -> int:
     from flows.district_run import district_run
 
     try:
-        record = district_run(source=args.source, out=out, batch_size=args.batch_size,
-                              dask_address=args.dask_address)
+        record = _with_progress(args, lambda: district_run(source=args.source, out=out, batch_size=args.batch_size,
+                                                           dask_address=args.dask_address))
     except Exception as e:  # the run itself could not proceed (no bucket, no access): say so, exit non-zero
         print(f"giodq: 运行失败 run failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     print(_summary(record))
+    return _exit_for_findings(args, out)
+
+
+def _exit_for_findings(args, out: str) -> int:
+    """0, or 3 with --fail-on when findings that are not dismissed reach that severity."""
+    if not args.fail_on:
+        return 0
+    from giodq.publish import store
+
+    findings = store.read_dataset(out, full=True)[2]
+    live = findings[findings["state"] != "dismissed"] if "state" in findings else findings
+    severities = ("error",) if args.fail_on == "error" else ("error", "warning")
+    n = int(live["severity"].isin(severities).sum())
+    if n:
+        print(f"giodq: 发现 {n} 项{'错误' if args.fail_on == 'error' else '错误或提示'}（--fail-on {args.fail_on}）",
+              file=sys.stderr)
+    return 3 if n else 0
+
+
+def _open(out: str) -> int:
+    """Open the site's index in the default browser (a folder), or say where it is (a bucket)."""
+    import webbrowser
+    from pathlib import Path
+
+    from giodq.publish import store
+    from giodq.publish.summary import site_url
+
+    if not store.is_s3(out) and not (Path(out) / "data_docs" / "index.html").is_file():
+        print(f"giodq: {out} 中还没有审阅页面，请先运行 giodq run (no site at OUT yet)", file=sys.stderr)
+        return 2
+    url = site_url(out if store.is_s3(out) else str(Path(out).resolve()))
+    if url is None:
+        print(f"审阅页面在 {out.rstrip('/')}/data_docs/index.html；设置 GIODQ_SITE_URL 后可直接打开 "
+              "(the site is in the bucket; set GIODQ_SITE_URL to the address it is served at)")
+        return 0
+    print(f"审阅页面 Data Docs: {url}index.html")
+    webbrowser.open(f"{url}index.html")
     return 0
 
 

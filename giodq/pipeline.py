@@ -25,7 +25,7 @@ from giodq.extract import Extracted, extract_report, failed
 from giodq.ingest import UNREAD, InputRef, InputRefused, open_source, read_many
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset
-from giodq.publish.docs import build_data_docs
+from giodq.publish.docs import build_data_docs, run_name
 from giodq.publish.lock import lock
 from giodq.publish.review import Reviews
 from giodq.review import loop as review_loop
@@ -266,7 +266,8 @@ def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
 def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float,
            kept_from: Path | None, reviews: Reviews) -> dict:
     build_data_docs(validation.results, folder / "data_docs", table, validation.findings, validation.cells,
-                    record["source"], changed, kept_from / "data_docs" if kept_from else None, reviews)
+                    record["source"], changed, kept_from / "data_docs" if kept_from else None, reviews,
+                    run_name(record))
     write_dataset(folder, table, validation.cells, validation.findings)
     record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)}}
     (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -33,6 +33,22 @@ class Settings(BaseSettings):
     # is a dead run's (killed, machine lost) and the next run takes it over.
     lock_lease_s: float = 300
 
+    # The reviewers' site: its title in every page's header (the office, the district)
+    site_title: str = "政府信息公开工作年度报告审核"
+    # Where reviewers open the site when it is served over HTTP (a bucket behind a web server):
+    # links in notifications and artifacts; a folder's file:// address otherwise.
+    site_url: str = ""
+    # Webhooks told at the end of each run: comma-separated URLs; 企业微信 (qyapi.weixin.qq.com),
+    # 钉钉 (oapi.dingtalk.com) and 飞书 (open.feishu.cn / open.larksuite.com) robots get their own
+    # JSON, any other URL a plain JSON POST. Prefix a URL with wecom:, dingtalk:, feishu: or json:
+    # to say which. Or the name of a Prefect notification block.
+    notify_urls: str = ""
+    notify_block: str = ""
+    notify_timeout_s: float = 10
+    # Prefect artifacts of a run are kept under <prefix>-run and <prefix>-new-findings, so that the UI
+    # shows their history; one prefix per district when several share a Prefect server.
+    artifact_prefix: str = "giodq"
+
     # Limits per input file: reports come from hundreds of units and from crawlers, so the work one
     # file can cost is bounded; a file past a limit is a failed input that names the limit.
     max_input_mb: float = 256          # bytes of one input file

@@ -65,12 +65,12 @@ def test_a_site_gx_cannot_draw_fails_the_run_and_keeps_the_previous_release(tmp_
     src, out = _samples(tmp_path / "src"), tmp_path / "out"
     first = run(str(src), out)
     before = (out / "dataset" / "reports.parquet").read_bytes()
-    from great_expectations.render.view import DefaultJinjaIndexPageView
+    from giodq.publish.gx_views import GiodqIndexPageView
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("a template GX cannot render")
 
-    monkeypatch.setattr(DefaultJinjaIndexPageView, "render", broken)   # GX logs this and goes on
+    monkeypatch.setattr(GiodqIndexPageView, "render", broken)   # GX logs this and goes on
     (src / "new.txt").write_bytes((SAMPLES / SEED_004).read_bytes())
     with pytest.raises(RuntimeError, match="index page"):
         run(str(src), out)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -24,11 +25,13 @@ import pandas as pd
 from great_expectations.core.expectation_validation_result import (
     expectationSuiteValidationResultSchema,
 )
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
     ValidationResultIdentifier,
 )
 
+from giodq import progress
 from giodq.ingest import open_source, read_many
 from giodq.publish import review, sources
 from giodq.publish.store import KEPT_ON_RERUN
@@ -41,6 +44,7 @@ SITE = "giodq"
 log = logging.getLogger(__name__)
 _ASSETS = files("giodq.publish") / "assets"
 _VIEWS = files("giodq.publish") / "views"
+_GX_CSS = files("great_expectations") / "render" / "view" / "static" / "styles" / "data_docs_default_styles.css"
 
 
 def _escaped(value):
@@ -55,7 +59,7 @@ def _escaped(value):
     return value
 
 
-def _gx_site(results: dict[str, dict], site_dir: Path, section: str) -> None:
+def _gx_site(results: dict[str, dict], site_dir: Path, section: str, run_name: str) -> None:
     """GX's Data Docs for the results, with giodq's views and report list."""
     # GX's index template includes giodq_reports_section.html as template source: it holds only a
     # marker, and the rendered (autoescaped) report list replaces the marker in GX's output, so no
@@ -65,10 +69,12 @@ def _gx_site(results: dict[str, dict], site_dir: Path, section: str) -> None:
         views = Path(plugins) / "custom_data_docs" / "views"
         shutil.copytree(str(_VIEWS), views)
         (views / "giodq_reports_section.html").write_text(marker, encoding="utf-8")
+        (views / "giodq_default_styles.css").write_text(offline_css(_GX_CSS.read_text(encoding="utf-8")),
+                                                        encoding="utf-8")
         context = ephemeral_context()
         context.variables.plugins_directory = plugins
         context.add_data_docs_site(site_name=SITE, site_config={
-            "class_name": "SiteBuilder",
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "show_cta_footer": False,
                                    "view": {"module_name": "giodq.publish.gx_views",
@@ -83,12 +89,33 @@ def _gx_site(results: dict[str, dict], site_dir: Path, section: str) -> None:
             shown = result_json | {"results": [r | {"result": _escaped(r.get("result") or {})}
                                                for r in result_json["results"]]}
             result = expectationSuiteValidationResultSchema.load(shown)
+            run_id = RunIdentifier(run_name=run_name, run_time=result_json["meta"]["run_id"]["run_time"])
+            result.meta["run_id"] = run_id
             key = ValidationResultIdentifier(
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-                run_id=result.meta["run_id"], batch_identifier=SUITE_BATCH[name])
+                run_id=run_id, batch_identifier=SUITE_BATCH[name])
             context.validation_results_store.set(key, result)
         context.build_data_docs(site_names=[SITE])
     _insert_reports_section(site_dir / "index.html", marker, section)
+    for sheet in (site_dir / "static" / "styles").glob("*.css"):   # copied by GX, even if no page loads them
+        _write_new(sheet, offline_css(sheet.read_text(encoding="utf-8")).encode("utf-8"))
+
+
+_REMOTE_URL = re.compile(r"""url\(\s*['"]?(?:https?:)?//[^)]*\)""", re.I)
+
+
+def offline_css(css: str) -> str:
+    """A stylesheet with every url() that leaves the machine removed (GX's logo on its S3)."""
+    return _REMOTE_URL.sub("none", css)
+
+
+def run_name(record: dict) -> str:
+    """The name GX's pages give a run: its kind and date (and a rerun's report, made safe for the
+    path GX files the results under)."""
+    date = str(record.get("started", ""))[:10]
+    if record.get("kind") == "rerun":
+        return f"重新检查-{date}-" + re.sub(r"[^\w\-]+", "_", str(record.get("rerun", "")))[:40]
+    return f"全区检查-{date}"
 
 
 # The report list in the index, between these (report text is escaped: it cannot hold "<!--"), so
@@ -129,7 +156,8 @@ def suite_pages_from(paths) -> dict[str, str]:
 def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame | None = None,
                     findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
                     source_uri: str | None = None, changed: set[str] | None = None,
-                    kept_from: Path | None = None, reviews: review.Reviews | None = None) -> Path:
+                    kept_from: Path | None = None, reviews: review.Reviews | None = None,
+                    run: str = "giodq") -> Path:
     """The run's site in the new folder site_dir (inside a release that is not current yet: see
     publish/store.py); returns its index.html. Results are passed as JSON so that this stage needs
     nothing from the validate stage's GX context. ``changed``: only these reports' pages and sources
@@ -139,7 +167,7 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
     site_dir.mkdir(parents=True)
     reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
     reviews = reviews or review.Reviews()
-    _gx_site(results, site_dir, review.reports_section(reports, findings, reviews.resolved))
+    _gx_site(results, site_dir, review.reports_section(reports, findings, reviews.resolved), run)
     suite_pages = _suite_pages(site_dir)
     if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
         raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
@@ -202,6 +230,7 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
     findings_of = _rows_by_report(findings, drawn, ["rule"])
     cells_of = _rows_by_report(cells, drawn, ["key", "raw"])
     rows = list(ok.itertuples(index=False))
+    progress.stage("审阅页面 report pages", len(rows))
     source, chunk = (open_source(source_uri) if source_uri else None), 4 * settings().s3_concurrency
     for start in range(0, len(rows), chunk):   # a chunk at a time: a district's PDFs do not fit in memory
         part = rows[start:start + chunk]
@@ -209,6 +238,7 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
         for report in part:
             _report_page(site, report, copies.get(report.report), findings_of(report.report),
                          cells_of(report.report), suite_pages, reviews)
+        progress.advance(len(part))
 
 
 def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list[str]):
