@@ -26,9 +26,10 @@ with tempfile.TemporaryDirectory() as home, prefect_server(home) as env:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1300, "height": 1100})
-        page.goto(f"{ui}/artifacts/key/giodq-run")
+        page.goto(f"{ui}/artifacts/key/giodq-run")   # the key's history; the newest version's page:
+        page.locator(".artifact-timeline-item-content a, a[href*='/artifacts/artifact/']").first.click()
         page.wait_for_selector("text=错误最多的报告", timeout=60_000)
-        page.wait_for_timeout(1500)
+        page.wait_for_timeout(1000)
         page.screenshot(path=str(ROOT / "docs" / "prefect-artifact.png"))
         browser.close()
 print("wrote docs/prefect-artifact.png")

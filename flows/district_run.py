@@ -23,7 +23,7 @@ from flows.telling import previous_findings, tell
 from giodq import pipeline, preflight, progress
 from giodq.publish import store
 from giodq.publish.lock import lock
-from giodq.review.commands import apply_inbox as apply_inbox_now
+from giodq.review.inbox import apply_inbox as apply_inbox_now
 from giodq.settings import settings
 
 

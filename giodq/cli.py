@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     from giodq.publish import lock
 
     out = preflight.store_uri(args.out)
+    if args.command == "rerun":   # the key as the user sees it in the bucket or folder
+        from giodq.ingest import key_as_given
+        args.key = key_as_given(args.source, args.key)
     with contextlib.ExitStack() as held:
         try:   # a user's mistake: one line, at once, before Prefect starts
             if args.command == "rerun":

@@ -29,8 +29,7 @@ from giodq.publish.docs import build_data_docs, run_name
 from giodq.publish.lock import lock
 from giodq.publish.review import Reviews
 from giodq.review import loop as review_loop
-from giodq.review import store as review_store
-from giodq.review.commands import apply_inbox
+from giodq.review.inbox import apply_inbox
 from giodq.settings import settings
 from giodq.validate import findings as fnd
 from giodq.validate.duplicates import (
@@ -184,6 +183,7 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
             "not_assessed": validation.not_assessed.get(r.report, []) if r.status == "ok" else None,
             "notes": r.problems + getattr(validation.not_assessed, "why", {}).get(r.report, [])
             if r.status == "ok" else None,
+            "sentence_hashes": r.sentence_hashes if r.status == "ok" else None,   # cross_year.copied next year
         })
     df = pd.DataFrame(rows)
     df["year"] = df["year"].astype("Int64")
@@ -243,22 +243,18 @@ def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
     their ids and review states first (review/loop.py); decisions are saved once the release is current.
     ``changed``: the reports a rerun touched; the other report pages are kept as they are."""
     t0 = time.perf_counter()
-    reviewed = review_loop.review(out, table, validation.findings, record["run_id"])
-    validation = replace(validation, findings=reviewed.findings)
-    record = record | {"review": reviewed.summary}
-    if changed is not None:   # a decision changed by the inbox or the run: its report's page too
-        changed = changed | set(reviewed.log["report"].dropna())
-    reviews = Reviews(resolved=reviewed.resolved, notices=frozenset(review_store.notices(out)))
+    stage = review_loop.before_release(out, table, validation.findings, record, changed)
+    validation, record, changed = replace(validation, findings=stage.findings), stage.record, stage.changed
     if store.is_s3(out):
         with tempfile.TemporaryDirectory(prefix="giodq-publish-") as work:
-            record = _write(Path(work), table, validation, record, changed, t0, None, reviews)
+            record = _write(Path(work), table, validation, record, changed, t0, None, stage.site)
             store.upload(Path(work), out, record, partial=changed is not None)
             record["timings_s"]["publish"] = round(time.perf_counter() - t0, 3)
     else:
         kept_from = store.current_release(out)
         with store.local_release(out, record) as folder:
-            record = _write(folder, table, validation, record, changed, t0, kept_from, reviews)
-    review_loop.save(out, reviewed)
+            record = _write(folder, table, validation, record, changed, t0, kept_from, stage.site)
+    record = review_loop.after_release(out, stage, record)
     store.append_history(out, record)
     return record
 

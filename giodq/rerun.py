@@ -16,7 +16,7 @@ import pandas as pd
 
 from giodq import preflight
 from giodq.extract import Extracted
-from giodq.ingest import open_source
+from giodq.ingest import key_as_given, open_source
 from giodq.pipeline import (
     extract_batch,
     out_uri,
@@ -35,7 +35,7 @@ from giodq.validate.duplicates import (
 from giodq.validate.frames import normalise_body
 from giodq.validate.rules import ERROR, RULES, WARNING
 
-CROSS_YEAR = ("cross_year.carry", "cross_year.in_force")
+CROSS_YEAR = tuple(rule.id for rule in RULES if rule.id.startswith("cross_year."))
 CROSS_YEAR_SUITES = {suite for rule in RULES if rule.id in CROSS_YEAR for suite in rule.suites}
 
 
@@ -45,8 +45,10 @@ def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
     mine = cells[cells["report"] == row["report"]]
     raw = {k: (None if pd.isna(v) else v) for k, v in zip(mine["key"], mine["raw"])}
     year = None if pd.isna(row["year"]) else int(row["year"])
+    hashes = row.get("sentence_hashes")   # cross_year.copied compares the narrative's sentences
     return Extracted(report=row["report"], sha256=row["sha256"], body=row["body"], year=year,
-                     format=row["format"], raw=raw)
+                     format=row["format"], raw=raw,
+                     sentence_hashes=list(hashes) if hashes is not None and not isinstance(hashes, float) else [])
 
 
 def _successors(report: Extracted, reports: pd.DataFrame) -> pd.DataFrame:
@@ -67,6 +69,7 @@ def rerun(key: str, source: str, out: str | Path) -> dict:
     """Rerun report ``key`` from ``source`` into the dataset at ``out``. Returns the run record,
     which lists the findings that appeared and the ones the correction resolved."""
     out = out_uri(out)
+    key = key_as_given(source, key)   # also the full object key, or a path under SOURCE
     preflight.check_rerun(key, source, out)
     with lock(out, f"rerun {key}"):
         return _rerun(key, source, out)

@@ -91,4 +91,5 @@ def test_payloads_and_targets():
 
 
 def test_report_text_is_literal_markdown():
-    assert md("[x](javascript:alert(1)) <img src=x>") == r"\[x\]\(javascript:alert\(1\)\) &lt;img src=x&gt;"
+    assert md("[x](javascript:alert(1)) <img src=x>|a\nb") == "［x］（javascript:alert（1）） ＜img src=x＞｜a b"
+    assert md("004_a.txt") == "004_a.txt"

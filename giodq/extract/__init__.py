@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from giodq.extract import claims, layout, meta, tables
+from giodq.extract import claims, layout, meta, parts, tables
 from giodq.extract.decode import NotAReport, decode, sniff
 from giodq.extract.limits import Limits, input_reason
 from giodq.extract.numbers import is_value_cell
@@ -37,9 +37,13 @@ class Extracted:
     period_year: int | None = None    # the year of the statistics period (form.year)
     raw: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)   # what could not be read, and why (中文)
+    placed: dict[str, str] = field(default_factory=dict)  # table rows placed only by position -> the doubt (中文)
     claims: list[claims.Claim] = field(default_factory=list)      # counts and claims of none
     shares: list[claims.Share] = field(default_factory=list)      # stated percentages
     placeholders: list[str] = field(default_factory=list)         # sentences with template blanks
+    parts: parts.Parts | None = None                              # the six parts of the format (form.sections)
+    part_five: claims.PartFive | None = None                      # what part five states (narrative.problems)
+    sentence_hashes: list[str] = field(default_factory=list)      # the narrative's sentences (cross_year.copied)
 
 
 def failed(report: str, data: bytes, reason: str) -> Extracted:
@@ -98,11 +102,15 @@ def _read(report: str, sha: str, media: str, rows: list, title: str | None, note
     read = tables.read_tables(rows, fmt)
     prose = [r[0] for r in rows if len(r) == 1]
     sentences = claims.sentences(prose)
+    paras = claims.paragraphs(prose)
+    six = parts.read_parts(rows)
     return Extracted(
         report=report, sha256=sha, media=media,
         title=meta.find_title(page), body=meta.find_body(page), year=year, format=fmt,
         published=meta.find_published(page), title_year=title_year, period_year=period_year,
-        raw=read.raw, problems=notes + read.problems,
-        claims=claims.read_claims(sentences), shares=claims.read_shares(claims.paragraphs(prose)),
+        raw=read.raw, problems=notes + read.problems, placed=read.placed,
+        claims=claims.read_claims(sentences) + claims.read_enumerations(paras), shares=claims.read_shares(paras),
         placeholders=claims.read_placeholders(sentences),
+        parts=six, part_five=claims.read_part_five(six.five) if six.at[4] is not None else None,
+        sentence_hashes=claims.sentence_hashes(sentences),
     )

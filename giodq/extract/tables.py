@@ -3,6 +3,12 @@
 Rows are matched by their labels, not their position, so that numbering and
 spacing variants (（一）/(一), 1./1、, 自 然 人) and reordered or merged header
 rows do not matter. A cell that cannot be located is None: never guessed, never 0.
+
+Only in table 3, a row whose label is lost or misprinted is read by its place between two
+labelled rows, when the place is certain: as many such rows in the gap as canonical rows
+missing there (``_place_by_order``). Its number agreeing with the slot's (2.其他法律行政止公开
+between 1. and 3. of 不予公开) makes it a labelled row with a note; otherwise it is *placed by
+position* (``TableRead.placed``), and an identity over it is a warning at most.
 """
 from __future__ import annotations
 
@@ -102,24 +108,47 @@ def sections(rows: list[Row]) -> dict[str, list[Row]]:
 
 @dataclass
 class TableRead:
-    """What was read of one report's tables: raw text per canonical key (None: not located)."""
+    """What was read of one report's tables: raw text per canonical key (None: not located),
+    and the rows placed only by their position (row key, e.g. ``t3.partially_granted`` -> why, 中文)."""
     raw: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    placed: dict[str, str] = field(default_factory=dict)
 
 
-def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
-    """Fill a labelled table (t2, t3) from rows whose label names a canonical row."""
+@dataclass(frozen=True)
+class _Line:
+    """A table row on the page, in page order: the canonical row it names (its index in the
+    spec), or None with its values and label when its label names none."""
+    index: int | None
+    values: list[str] | None = None
+    label: str = ""
+
+
+def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order: bool = False) -> None:
+    """Fill a labelled table (t2, t3) from rows whose label names a canonical row; with
+    ``by_order``, then the rows whose label names none, where their place is certain."""
     by_row = {r.key: cols for r, cols in spec}
     row_defs = tuple(r for r, _ in spec)
+    order = {r.key: i for i, (r, _) in enumerate(spec)}
+    n_cols = {len(cols) for _, cols in spec}
     seen: set[str] = set()
+    lines: list[_Line] = []
     for row in rows:
         labels, tail = split_row(_split_cell(row))
         if not labels or not any(is_value_cell(c) for c in tail):
-            _malformed_row(row, table, row_defs, by_row, seen, read)
+            key = _malformed_row(row, table, row_defs, by_row, seen, read)
+            if key:
+                lines.append(_Line(order[key]))
+            elif not labels and any(is_value_cell(c) for c in tail):   # numbers whose label was lost
+                lines.append(_Line(None, _fit_any(tail, n_cols)))
             continue
         canon = _match_row(labels[-1], row_defs) or _match_row("".join(labels), row_defs)
-        if canon is None or canon.key in seen:
+        if canon is None:
+            lines.append(_Line(None, _fit_any(tail, n_cols), labels[-1]))
             continue
+        if canon.key in seen:
+            continue
+        lines.append(_Line(order[canon.key]))
         cols = by_row[canon.key]
         values = fit_values(tail, len(cols))
         if values is None:
@@ -129,11 +158,73 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead) -> None:
         seen.add(canon.key)
         for col, raw in zip(cols, values):
             read.raw[cm.key(table, canon.key, col.key)] = raw
+    if by_order:
+        _place_by_order(lines, table, spec, seen, read)
 
 
-def _malformed_row(row: Row, table: str, row_defs, by_row, seen: set[str], read: TableRead) -> None:
+def _fit_any(tail: list[str], n_cols: set[int]) -> list[str] | None:
+    """The value cells of a row whose label names no canonical row, when they fit a row of the table."""
+    fits = [v for n in sorted(n_cols) if (v := fit_values(tail, n)) is not None]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _place_by_order(lines: list[_Line], table: str, spec, seen: set[str], read: TableRead) -> None:
+    """Rows whose label names no canonical row, read by their place: between two labelled rows
+    a and b (in the form's order), when the rows in between are exactly as many as the canonical
+    rows missing between a and b, each with the number of cells of its row. Anything else there
+    (a row that does not fit, a count that differs) and nothing in the gap is read."""
+    anchors = [i for i, line in enumerate(lines) if line.index is not None]
+    for p, q in zip(anchors, anchors[1:]):
+        a, b = lines[p].index, lines[q].index
+        if b <= a + 1 or q == p + 1:
+            continue
+        missing = [spec[i] for i in range(a + 1, b) if spec[i][0].key not in seen]
+        loose = lines[p + 1: q]
+        if len(missing) != len(loose) or any(line.values is None or len(line.values) != len(cols)
+                                             for line, (_, cols) in zip(loose, missing)):
+            continue
+        before, after = spec[a][0].label, spec[b][0].label
+        for line, (row_def, cols) in zip(loose, missing):
+            seen.add(row_def.key)
+            for col, raw in zip(cols, line.values):
+                read.raw[cm.key(table, row_def.key, col.key)] = raw
+            shown = f"「{line.label}」" if line.label else "（标签缺失）"
+            number = item_number(line.label)
+            if number is not None and number == item_number(_last_numbering(row_def.label)):
+                read.problems.append(f"{table}.{row_def.key}: 行{shown}的标签与格式不符，按其编号和位置"
+                                     f"（「{before}」与「{after}」之间）读作「{row_def.label}」")
+                continue
+            read.placed[f"{table}.{row_def.key}"] = f"「{row_def.label}」行{'标签缺失' if not line.label else '标签无法识别'}，按位置推定"
+            read.problems.append(f"{table}.{row_def.key}: 行{shown}按其位置（「{before}」与「{after}」之间）"
+                                 f"推定为「{row_def.label}」；依据该行的勾稽关系只作提示")
+
+
+_CN_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_ITEM_NUMBER = re.compile(r"^\s*(?:[(（]\s*([一二三四五六七八九十]{1,2})\s*[)）]|([一二三四五六七八九十]{1,2})\s*[、.．]"
+                          r"|[(（]?\s*(\d{1,2})\s*[.、．)）])")
+
+
+def item_number(label: str) -> int | None:
+    """The number a row label opens with: 2 for "2.其他…", "（二）部分公开" and "二、…"."""
+    m = _ITEM_NUMBER.match(unicodedata.normalize("NFKC", label or "").replace("(", "（").replace(")", "）"))
+    if not m:
+        return None
+    if m.group(3):
+        return int(m.group(3))
+    cn = m.group(1) or m.group(2)
+    return _CN_NUMERALS.get(cn) if len(cn) == 1 else 10 + _CN_NUMERALS.get(cn[1], 0)
+
+
+def _last_numbering(label: str) -> str:
+    """The canonical label from its last numbering on: "三（三）不予公开 2.其他…" -> "2.其他…"."""
+    starts = [m.start() for m in re.finditer(r"[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|\d{1,2}\.", label)]
+    return label[starts[-1]:] if starts else label
+
+
+def _malformed_row(row: Row, table: str, row_defs, by_row, seen: set[str], read: TableRead) -> str | None:
     """A canonical label followed by exactly its number of filled cells, some not numbers
-    ("规章 | 3 | 无效 | 5"): keep what is written, so value.type can say what is wrong."""
+    ("规章 | 3 | 无效 | 5"): keep what is written, so value.type can say what is wrong.
+    Returns the row key read, if any."""
     for i, cell in enumerate(row):
         canon = _match_row(cell, row_defs) if cell else None
         if canon is None:
@@ -144,7 +235,9 @@ def _malformed_row(row: Row, table: str, row_defs, by_row, seen: set[str], read:
             seen.add(canon.key)
             for col, raw in zip(cols, rest):
                 read.raw[cm.key(table, canon.key, col.key)] = raw
-        return
+            return canon.key
+        return None
+    return None
 
 
 def _trim(cells: list[str]) -> list[str]:
@@ -156,9 +249,16 @@ def _trim(cells: list[str]) -> list[str]:
     return cells[i:j]
 
 
-def _t4(rows: list[Row], read: TableRead) -> None:
-    """Table 4 is one row of 15 numbers under a two-level header (sometimes wrapped)."""
-    n = len(cm.T4_ROWS) * len(cm.T4_COLS)
+_T4_CELLS = len(cm.T4_ROWS) * len(cm.T4_COLS)
+# The numbers after table 4's header when the two ran together ("…尚未审结总计000000000000000").
+_T4_RUN = re.compile(r"(?:总计|审结|总\s*计)\s*(\d[\d\s]*?)\s*$")
+
+
+def _t4(rows: list[Row], read: TableRead, flat: str = "") -> None:
+    """Table 4 is one row of 15 numbers under a two-level header (sometimes wrapped). Header and
+    numbers run together in one cell, or the numbers in one run of digits, are split only where
+    the split is forced: 15 numbers apart, or 15 digits for 15 cells (split_run)."""
+    n = _T4_CELLS
     values: list[str] = []
     for row in rows:
         tail = _trim(split_row(row)[1])
@@ -167,9 +267,19 @@ def _t4(rows: list[Row], read: TableRead) -> None:
         if len(values) >= n:
             break
     if len(values) != n:
-        if values:
-            read.problems.append(f"t4: 找到 {len(values)} 个数值，应为 {n} 个")
-        return
+        run = values[0] if len(values) == 1 and values[0].isdigit() and len(values[0]) > 1 else None
+        if not values:
+            texts = (unicodedata.normalize("NFKC", "".join("".join(r) for r in rows)), _flat_region(flat, "t4"))
+            m = next((m for m in map(_T4_RUN.search, texts) if m), None)
+            run = m.group(1).strip() if m else None
+        split = split_run(run, n) if run else None
+        if split is None:
+            if run:
+                read.problems.append(f"t4: 单元格连在一起（“{run}”），无法确定如何拆分，未读取")
+            elif values:
+                read.problems.append(f"t4: 找到 {len(values)} 个数值，应为 {n} 个")
+            return
+        values = split
     it = iter(values)
     for r in cm.T4_ROWS:
         for c in cm.T4_COLS:
@@ -180,7 +290,18 @@ def _t4(rows: list[Row], read: TableRead) -> None:
 _FLAT_REGIONS = {
     "t2": (r"二[、.．]\s*主动公开政府信息", r"三[、.．]\s*收到和处理"),
     "t3": (r"三[、.．]\s*收到和处理", r"四[、.．][^。]{0,20}(?:行政复议|行政诉讼)"),
+    "t4": (r"四[、.．][^。\d]{0,20}(?:行政复议|行政诉讼)", r"五[、.．]"),
 }
+
+
+def _flat_region(flat: str, table: str) -> str:
+    """The stretch of flattened text that holds one table ('' when its heading is not there)."""
+    start, end = _FLAT_REGIONS[table]
+    m = re.search(start, flat) if flat else None
+    if not m:
+        return ""
+    stop = re.compile(end).search(flat, m.end())
+    return flat[m.end(): stop.start() if stop else len(flat)]
 
 
 def split_run(run: str, n: int, kind: str = cm.COUNT) -> list[str] | None:
@@ -204,14 +325,9 @@ def flat_text(rows: list[Row]) -> str:
 def _flat_rows(flat: str, table: str, spec, read: TableRead) -> None:
     """Fill still-missing rows of a labelled table from text whose cells ran together."""
     missing = [(r, cols) for r, cols in spec if all(read.raw.get(cm.key(table, r.key, c.key)) is None for c in cols)]
-    if not missing or not flat:
+    region = _flat_region(flat, table) if missing else ""
+    if not region:
         return
-    start, end = _FLAT_REGIONS[table]
-    m = re.search(start, flat)
-    if not m:
-        return
-    stop = re.compile(end).search(flat, m.end())
-    region = flat[m.end(): stop.start() if stop else len(flat)]
     for r, cols in missing:
         run = _run_after_label(region, r)
         if run is None:
@@ -255,11 +371,11 @@ def read_tables(rows: list[Row], fmt: str) -> TableRead:
     t3_rows = tuple(r for r in cm.T3_ROWS if not (fmt == "2019" and r.key in cm.T3_ROWS_ABSENT_2019))
     t3_spec = tuple((r, cm.T3_COLS) for r in t3_rows)
     _labelled_rows(sec.get("t2") or sec["all"], "t2", t2_spec, read)
-    _labelled_rows(sec.get("t3") or sec["all"], "t3", t3_spec, read)
+    _labelled_rows(sec.get("t3") or sec["all"], "t3", t3_spec, read, by_order=True)
     flat = flat_text(rows)
     _flat_rows(flat, "t2", t2_spec, read)
     _flat_rows(flat, "t3", t3_spec, read)
-    _t4(sec.get("t4") or [r for r in rows if len(_trim(split_row(r)[1])) == 15], read)
+    _t4(sec.get("t4") or [r for r in rows if len(_trim(split_row(r)[1])) == 15], read, flat)
     return read
 
 

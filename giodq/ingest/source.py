@@ -199,6 +199,38 @@ def read_many(source: Source, keys: list[str], concurrency: int = 16) -> dict[st
         return dict(zip(keys, pool.map(read, keys)))
 
 
+def key_as_given(source_uri: str, given: str) -> str:
+    """A report's key from what a user gives: the key relative to SOURCE, the full object key or
+    s3:// address of the object, or a path (absolute, or from here) of a file under SOURCE. What
+    names nothing under SOURCE is returned as given (it is then not found, or refused)."""
+    if source_uri.startswith("s3://"):
+        bucket, prefix = split_s3_uri(source_uri)
+        if given.startswith("s3://"):
+            named_bucket, _, key = given.removeprefix("s3://").partition("/")
+            return key[len(prefix):] if named_bucket == bucket and key.startswith(prefix) else given
+        if prefix and given.startswith(prefix) and not _s3_exists(bucket, prefix + given):
+            return given[len(prefix):]   # the full object key, as the bucket's console shows it
+        return given
+    root = Path(source_uri).expanduser().resolve()
+    if not Path(given).is_absolute() and os.path.lexists(root / given):
+        return given
+    path = Path(given).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    # the file's folder resolved, not the file: a link keeps its own name, and read() judges it
+    path = path.parent.resolve() / path.name
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else given
+
+
+def _s3_exists(bucket: str, key: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3_client().head_object(Bucket=bucket, Key=key)
+        return True
+    except ClientError:
+        return False
+
+
 def open_source(uri: str) -> Source:
     """A source URI (a folder path or s3://bucket/prefix) -> its Source.
     Raises ValueError when a local folder does not exist."""

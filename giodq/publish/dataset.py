@@ -19,6 +19,7 @@ REPORTS_SCHEMA = pa.schema([
     ("notes", pa.list_(pa.string())),                       # what extraction could not read, and why
     ("duplicates", pa.list_(pa.string())),                  # the other reports of its duplicate groups
     ("duplicate_kind", pa.list_(pa.string())),              # for each of them: same_content | same_body_year
+    ("sentence_hashes", pa.list_(pa.string())),             # the narrative's sentences, digested (cross_year.copied)
 ])
 CELLS_SCHEMA = pa.schema([
     ("report", pa.string()), ("key", pa.string()), ("table", pa.string()), ("row", pa.string()),
@@ -56,7 +57,7 @@ def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     if not (final / "reports.parquet").exists():
         return None
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
-    wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published"]
+    wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes"]
     reports = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names]).to_pandas()
     cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
     return reports, cells

@@ -194,15 +194,29 @@ def rule_pages(suite_pages: dict[str, str]) -> dict[str, str]:
 
 
 def redraw(site_dir: Path, index_page: str, reports: pd.DataFrame, findings: pd.DataFrame, cells: pd.DataFrame,
-           source_uri: str | None, changed: set[str], suite_pages: dict[str, str], reviews: review.Reviews) -> None:
+           changed: set[str], suite_pages: dict[str, str], reviews: review.Reviews, kept_sources: set[str]) -> None:
     """After a review: the index (``index_page``, as drawn before, its report list redrawn) and the
-    pages of the ``changed`` reports, into site_dir; GX's pages and the other reports' stay as drawn."""
+    pages of the ``changed`` reports, into site_dir; GX's pages, the other reports' pages and the
+    source copies stay as drawn. SOURCE is not read: a page links to the copy its release kept
+    (``kept_sources``: the names in the site's sources/), which is the file its findings were read
+    from, even if the unit has changed or removed it since."""
     (site_dir / "reports").mkdir(parents=True, exist_ok=True)
-    (site_dir / "sources").mkdir(exist_ok=True)
     _write_new(site_dir / "index.html", replace_reports_section(
         index_page, review.reports_section(reports, findings, reviews.resolved)).encode("utf-8"))
     drawn = reports[reports["report"].isin(changed) & (reports["status"] == "ok")]
-    _report_pages(site_dir, drawn, findings, cells, source_uri, rule_pages(suite_pages), reviews)
+    findings_of = _rows_by_report(findings, set(drawn["report"]), ["rule"])
+    cells_of = _rows_by_report(cells, set(drawn["report"]), ["key", "raw"])
+    pages = rule_pages(suite_pages)
+    for report in drawn.itertuples(index=False):
+        row = pd.Series(report._asdict())
+        has_source = sources.copy_name(report.report, row.get("media")) in kept_sources
+        try:
+            page = review.report_page(row, findings_of(report.report), cells_of(report.report), pages, has_source,
+                                      reviews)
+        except Exception as e:  # one page that cannot be drawn must not cost the review its release
+            log.exception("report page for %s", report.report)
+            page = review.error_page(report.report, f"{type(e).__name__}: {e}")
+        _write_new(site_dir / "reports" / f"{review.report_id(report.report)}.html", page.encode("utf-8"))
 
 
 def link_or_copy(src: str, dst: str) -> None:

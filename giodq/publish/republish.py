@@ -2,9 +2,10 @@
 findings carry the new states and the site shows them, with nothing extracted or validated again.
 
 The new release is the current one with ``findings.parquet`` rewritten, the index's report list and
-the pages of the reports whose findings changed redrawn; GX's pages and every other page stay as
-they were drawn (hard links in a folder; left in place in a bucket). The record is the current
-run's, under a new id, with ``kind: review``.
+the pages of the reports whose findings changed redrawn; GX's pages, every other page and the
+source copies stay as they were drawn (hard links in a folder; left in place in a bucket). SOURCE
+is never read: the pages link to the copies of the files their findings come from, and a review
+needs no access to SOURCE. The record is the current run's, under a new id, with ``kind: review``.
 """
 from __future__ import annotations
 
@@ -39,24 +40,31 @@ def republish(out: str, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd
             bucket, prefix = split_s3_uri(out)
             client = s3_client()
             index = client.get_object(Bucket=bucket, Key=f"{prefix}data_docs/index.html")["Body"].read().decode()
-            pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}data_docs/validations/")
-            keys = [o["Key"][len(prefix) + len("data_docs/"):] for page in pages for o in page.get("Contents", [])]
-            docs.redraw(site, index, reports, findings, cells, record["source"], changed,
-                        docs.suite_pages_from(keys), reviews)
+            keys = _keys(bucket, f"{prefix}data_docs/", ("validations/", "sources/"))
+            docs.redraw(site, index, reports, findings, cells, changed, docs.suite_pages_from(keys), reviews,
+                        {k.rsplit("/", 1)[-1] for k in keys if k.startswith("sources/")})
             _dataset_and_record(Path(work), reports, cells, findings, record)
             store.upload(Path(work), out, record, partial=True, prune=False)
     else:
         current = store.current_release(out)
         with store.local_release(out, record) as folder:
             shutil.copytree(current / "data_docs", folder / "data_docs", copy_function=docs.link_or_copy)
-            index = (folder / "data_docs" / "index.html").read_text(encoding="utf-8")
-            docs.redraw(folder / "data_docs", index, reports, findings, cells, record["source"], changed,
-                        docs.suite_pages_from(p.relative_to(folder / "data_docs").as_posix()
-                                              for p in (folder / "data_docs" / "validations").rglob("*.html")),
-                        reviews)
+            site = folder / "data_docs"
+            index = (site / "index.html").read_text(encoding="utf-8")
+            kept = {p.name for p in (site / "sources").iterdir()} if (site / "sources").is_dir() else set()
+            docs.redraw(site, index, reports, findings, cells, changed,
+                        docs.suite_pages_from(p.relative_to(site).as_posix() for p in (site / "validations").rglob("*.html")),
+                        reviews, kept)
             _dataset_and_record(folder, reports, cells, findings, record)
     store.append_history(out, record)
     return record
+
+
+def _keys(bucket: str, prefix: str, folders: tuple[str, ...]) -> list[str]:
+    """The keys under ``prefix`` in these folders, relative to it."""
+    pages = s3_client().get_paginator("list_objects_v2")
+    return [o["Key"][len(prefix):] for folder in folders
+            for page in pages.paginate(Bucket=bucket, Prefix=prefix + folder) for o in page.get("Contents", [])]
 
 
 def _dataset_and_record(folder: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame,

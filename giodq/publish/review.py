@@ -12,6 +12,7 @@ sentences) is shown as text, never run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -20,7 +21,7 @@ from giodq import cells as cm
 from giodq.publish import sources
 from giodq.publish.sources import report_id
 from giodq.review.ids import unit_of
-from giodq.review.notices import notice_name
+from giodq.review.notices import report_notice_name
 from giodq.review.states import BY_KEY, DISMISSED, OPEN, RESOLVED, STATES
 from giodq.validate.duplicates import KIND_ZH, SAME_CONTENT, duplicate_groups
 from giodq.validate.rules import BY_ID, SEVERITY_ZH
@@ -126,17 +127,10 @@ class Reviews:
                  "at": r.decided_at} for r in mine.itertuples()]
 
     def notice_href(self, report: pd.Series) -> str | None:
-        name = notice_name(unit_label(report))
-        return f"../../notices/{name}" if name in self.notices else None
-
-
-def unit_label(report) -> str:
-    """The unit as a reviewer reads it: the roster's name, or the body as written."""
-    for key in ("unit", "body"):
-        value = report.get(key) if hasattr(report, "get") else getattr(report, key, None)
-        if isinstance(value, str) and value:
-            return value
-    return "未识别单位"
+        """The link to the 整改通知 of the report's unit (one per unit: review/notices.py), if written;
+        the name quoted, as a unit's name may hold "#", "%" or "?"."""
+        name = report_notice_name(report)
+        return f"../../notices/{quote(name)}" if name in self.notices else None
 
 
 def _state(f) -> dict:

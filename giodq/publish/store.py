@@ -55,6 +55,8 @@ KEPT_ON_RERUN = ("reports", "sources", "validations")
 # a rerun redraws only the reports it touched: the other pages, and the GX pages they link to,
 # stay in the bucket
 KEPT_ON_PARTIAL = tuple(f"{part}/" for part in KEPT_ON_RERUN)
+# the kinds of release that hold a run's work (a review's release copies the current one's)
+RUN_KINDS = ("run", "rerun")
 
 
 def is_s3(out: str | Path) -> bool:
@@ -194,6 +196,9 @@ def upload(work: Path, out: str, record: dict, partial: bool = False, prune: boo
     releases = _listing(bucket, prefix + "releases/")
     names = sorted({k.split("/", 1)[0] for k in releases})   # <started>-<run>: oldest first
     old = set(names[:-max(1, settings().keep_releases)]) - {run_name(record)}
+    if old and record.get("kind") not in RUN_KINDS:   # reviews do not push the last run's release out
+        kinds = ((n, (get_json(bucket, f"{prefix}releases/{n}/run.json") or {}).get("kind")) for n in reversed(names))
+        old -= {next((n for n, kind in kinds if kind in RUN_KINDS), None)}
     _delete(bucket, [prefix + "releases/" + k for k in releases if k.split("/", 1)[0] in old])
 
 
@@ -317,10 +322,23 @@ def _point(root: Path, release: Path) -> None:
 
 
 def _prune_local(root: Path) -> None:
-    """Keep the current release and the newest ones before it, ``keep_releases`` in all."""
+    """Keep the current release and the newest ones before it, ``keep_releases`` in all, and the
+    newest release of a run or rerun besides (a review's releases do not push it out)."""
     current_name = os.readlink(root / CURRENT).rsplit("/", 1)[-1]
     names = sorted((p.name for p in (root / "releases").iterdir() if not p.name.startswith(".")),
                    key=lambda n: (n != "legacy", n))   # the legacy release is the oldest
     others = [n for n in names if n != current_name]
-    for name in others[:max(0, len(others) - max(0, settings().keep_releases - 1))]:
+    old = others[:max(0, len(others) - max(0, settings().keep_releases - 1))]
+    if old and _kind(root / "releases" / current_name) not in RUN_KINDS:
+        last_run = next((n for n in reversed(others) if _kind(root / "releases" / n) in RUN_KINDS), None)
+        old = [n for n in old if n != last_run]
+    for name in old:
         shutil.rmtree(root / "releases" / name, ignore_errors=True)
+
+
+def _kind(release: Path) -> str | None:
+    """A local release's kind (run.json's ``kind``); a legacy release without one is a run's."""
+    try:
+        return json.loads((release / "run.json").read_text(encoding="utf-8")).get("kind", "run")
+    except (OSError, ValueError, AttributeError):
+        return None

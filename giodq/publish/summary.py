@@ -6,8 +6,6 @@ ends up in Markdown that Prefect's UI renders, so it is escaped for Markdown and
 """
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,12 +18,16 @@ from giodq.settings import settings
 from giodq.validate.rules import BY_ID, SEVERITY_ZH
 
 KIND_ZH = {"run": "全区检查", "rerun": "重新检查", "unchanged": "全区检查（无变化）", "review": "审核结论更新"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+# Markdown's markup characters in report text, shown as their full-width forms: Prefect's UI renders
+# the artifact's Markdown and shows backslash escapes and character references literally in tables
+# and links, so this is the one way its text stays text (an underscore inside a word is no markup).
+_MD_SAFE = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "＜", ">": "＞", "*": "＊", "`": "｀",
+                          "|": "｜", "#": "＃", "!": "！", "~": "～", "\\": "＼", "&": "＆", "{": "｛", "}": "｝"})
 
 
 def md(text) -> str:
-    """Report text as literal Markdown (and no HTML) for Prefect's UI."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+    """Report text as literal Markdown (no link, no HTML, no table cell break) for Prefect's UI."""
+    return " ".join(str(text).translate(_MD_SAFE).split())
 
 
 def site_url(out: str) -> str | None:
@@ -46,7 +48,7 @@ class Summary:
     inputs: int
     failed: list[dict]
     by_severity: dict[str, int]                  # not dismissed
-    by_rule: dict[str, int]
+    by_rule: dict[tuple[str, str], int]          # (rule, severity) -> findings not dismissed
     top: list[dict]                              # the ten reports with most errors
     new: pd.DataFrame                            # findings not in the previous release
     resolved: list[dict]                         # decisions the run resolved
@@ -78,7 +80,7 @@ def summarise(out: str, record: dict, reports: pd.DataFrame, findings: pd.DataFr
     return Summary(kind=record.get("kind", "run"), title=title, inputs=int(record.get("inputs", 0)),
                    failed=list(record.get("failed") or []),
                    by_severity={k: int(v) for k, v in live.groupby("severity").size().items()},
-                   by_rule={k: int(v) for k, v in live.groupby("rule").size().items()},
+                   by_rule={k: int(v) for k, v in live.groupby(["rule", "severity"]).size().items()},
                    top=top, new=new, resolved=list(review.get("resolved") or []),
                    changed=list(record.get("changed") or []), removed=list(record.get("removed") or []),
                    site=site_url(out))
@@ -94,8 +96,8 @@ def markdown(s: Summary) -> str:
         lines += [f"[打开审阅页面]({s.site}index.html)", ""]
     if s.by_rule:
         lines += ["## 按规则", "", "| 规则 | 严重程度 | 数量 |", "|---|---|---|"]
-        lines += [f"| {md(BY_ID[r].title)}（`{r}`） | {SEVERITY_ZH[BY_ID[r].severity]} | {n} |"
-                  for r, n in sorted(s.by_rule.items(), key=lambda kv: -kv[1]) if r in BY_ID]
+        lines += [f"| {md(BY_ID[r].title)}（`{r}`） | {SEVERITY_ZH.get(sev, sev)} | {n} |"
+                  for (r, sev), n in sorted(s.by_rule.items(), key=lambda kv: -kv[1]) if r in BY_ID]
         lines.append("")
     if s.top:
         lines += ["## 错误最多的报告", "", "| 报告 | 发布机构 | 错误 | 提示 |", "|---|---|---|---|"]

@@ -1,38 +1,44 @@
-"""The reviewer's commands: ``giodq review export|import`` and ``giodq notices``, and the inbox
-applied when a run finds nothing else to do. Each takes OUT's lock, and an import or new notices
-publish a new release (publish/republish.py), so the site and findings.parquet show them at once.
+"""The reviewer's commands: ``giodq review export|import`` and ``giodq notices``. An import and
+notices take OUT's lock (waiting ``GIODQ_REVIEW_LOCK_WAIT_S``) and publish a new release
+(publish/republish.py), so the site and findings.parquet show them at once. The inbox, applied by
+a run, is inbox.py's.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
 
+from giodq.extract.limits import Limits
 from giodq.preflight import CommandError, store_uri
 from giodq.publish import store
-from giodq.publish.lock import lock
+from giodq.publish.lock import OutBusy, lock
 from giodq.publish.republish import republish, review_record
-from giodq.publish.review import Reviews, unit_label
+from giodq.publish.review import Reviews
 from giodq.publish.sources import report_id
-from giodq.review import loop, notices
+from giodq.review import inbox, loop, notices
 from giodq.review import store as review_store
 from giodq.review.decisions import with_states
-from giodq.review.states import CONFIRMED
-from giodq.review.workbook import export
+from giodq.review.ids import unit_of
+from giodq.review.states import CONFIRMED, RESOLVED
+from giodq.review.workbook import export, too_large
 from giodq.settings import settings
 
 
-def _dataset(out: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
-    record = store.current(out)
-    dataset = store.read_dataset(out, full=True) if record else None
-    if dataset is None:
-        raise CommandError(f"{out} 中还没有检查结果，请先运行 giodq run SOURCE --out OUT (no district run at OUT yet)")
-    return (*dataset, record)
-
-
-def _reviews(out: str, decisions: pd.DataFrame) -> Reviews:
-    resolved = decisions[decisions["state"] == "resolved"] if len(decisions) else decisions
-    return Reviews(resolved=resolved, notices=frozenset(review_store.notices(out)))
+@contextlib.contextmanager
+def _locked(out: str, kind: str):
+    """OUT's lock for a reviewer's command: waits GIODQ_REVIEW_LOCK_WAIT_S, and says so when busy."""
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(lock(out, kind, settings().review_lock_wait_s))
+    except OutBusy as e:
+        raise OutBusy(str(e).replace("GIODQ_LOCK_WAIT_S sets how long to wait",
+                                     f"waited GIODQ_REVIEW_LOCK_WAIT_S={settings().review_lock_wait_s:g} s")) from None
+    with held:
+        yield
 
 
 def page_url(out: str):
@@ -43,67 +49,73 @@ def page_url(out: str):
     return lambda report: (site / f"{report_id(report)}.html").as_uri()
 
 
+def _with_states(out: str, findings: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """The findings with finding_id and states: as findings.parquet holds them (every release since
+    the review loop), else made from decisions.parquet (a dataset of an older giodq)."""
+    have = {"finding_id", "state"} <= set(findings.columns)
+    if have and findings["finding_id"].notna().all() and findings["state"].notna().all():
+        return findings
+    return with_states(loop.with_ids(findings, reports), review_store.read_decisions(out))
+
+
 def export_workbook(out: str, path: str) -> int:
     """Write the reviewer's workbook of every finding at OUT to ``path``; returns its rows."""
     out = store_uri(out)
     if not str(path).lower().endswith(".xlsx"):
         raise CommandError(f"工作簿文件名应以 .xlsx 结尾 (the workbook is an .xlsx file): {path}")
-    reports, _, findings, _ = _dataset(out)
-    findings = with_states(loop.with_ids(findings, reports), review_store.read_decisions(out))
-    return export(findings, reports, Path(path), page_url(out))
+    reports, _, findings, _ = inbox.dataset(out, cells=False)
+    return export(_with_states(out, findings, reports), reports, Path(path), page_url(out))
+
+
+def _read_workbook(path: str) -> bytes | str:
+    """The workbook's bytes, or why it is refused (past GIODQ_MAX_INPUT_MB). Raises CommandError."""
+    name = Path(path).name
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CommandError(f"不是文件 (not a regular file): {path}")
+            limit = Limits.resolve().input_bytes
+            if info.st_size > limit:
+                return str(too_large(name, info.st_size))
+            return f.read(limit + 1)
+    except OSError as e:
+        raise CommandError(f"无法读取工作簿 (cannot read the workbook) {path}: {e.strerror or e}") from None
 
 
 def import_workbook(out: str, path: str) -> loop.Applied:
     """Apply the decisions in the workbook at ``path``; a workbook with any bad row changes nothing."""
     out = store_uri(out)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise CommandError(f"无法读取工作簿 (cannot read the workbook) {path}: {e.strerror or e}") from None
-    name = Path(path).name
-    with lock(out, f"review import {name}", settings().review_lock_wait_s):
-        reports, cells, findings, record = _dataset(out)
+    data, name = _read_workbook(path), Path(path).name
+    if isinstance(data, str):
+        return loop.Applied(name, 0, 0, (data,))
+    with _locked(out, f"review import {name}"):
+        reports, cells, findings, record = inbox.dataset(out)
         reviewed = loop.review(out, reports, findings, record["run_id"], workbooks=[(name, data)])
         [result] = reviewed.workbooks
         if not result.errors and len(reviewed.log):
-            _publish(out, reports, cells, reviewed, record, {"workbook": name, "applied": result.applied})
+            inbox.publish_decisions(out, reports, cells, reviewed, record,
+                                    {"workbook": name, "applied": result.applied})
+        elif reviewed.rebuilt:
+            loop.save(out, reviewed)
         return result
-
-
-def _publish(out: str, reports, cells, reviewed: loop.Reviewed, record: dict, what: dict) -> dict:
-    """The decisions saved, then a release whose findings and pages show them."""
-    loop.save(out, reviewed)
-    changed = set(reviewed.log["report"].dropna()) if len(reviewed.log) else set()
-    return republish(out, reports, cells, reviewed.findings, review_record(record, what | reviewed.summary),
-                     changed, _reviews(out, reviewed.decisions))
-
-
-def apply_inbox(out: str) -> dict | None:
-    """The inbox's workbooks applied without a run (a run that found nothing changed); the record
-    of the release made, or None when the inbox is empty. OUT's lock is held by the caller."""
-    if not review_store.inbox(out):
-        return None
-    reports, cells, findings, record = _dataset(out)
-    reviewed = loop.review(out, reports, findings, record["run_id"])
-    if not len(reviewed.log):   # every workbook refused: file them away with their reasons
-        loop.save(out, reviewed)
-        return reviewed.summary
-    return _publish(out, reports, cells, reviewed, record, {"inbox": True})["review"]
 
 
 def write_notices(out: str) -> list[str]:
     """整改通知 for every unit with confirmed findings, under OUT/notices/; the report pages of those
     units link to them. Returns where each was written."""
     out = store_uri(out)
-    with lock(out, "notices", settings().review_lock_wait_s):
-        reports, cells, findings, record = _dataset(out)
-        decisions = review_store.read_decisions(out)
-        findings = with_states(loop.with_ids(findings, reports), decisions)
-        names = reports.set_index("report").apply(unit_label, axis=1)
-        documents = notices.notices(findings, reports, names)
+    with _locked(out, "notices"):
+        reports, cells, findings, record = inbox.dataset(out)
+        findings = _with_states(out, findings, reports)
+        documents = notices.notices(findings, reports)
         written = [review_store.write_notice(out, name, data) for name, data in sorted(documents.items())]
         if documents:
-            changed = set(findings.loc[findings["state"] == CONFIRMED, "report"])
+            confirmed = set(findings.loc[findings["state"] == CONFIRMED, "report"])
+            linked = {report for report, unit in unit_of(reports).items() if notices.notice_name(unit) in documents}
+            decisions = review_store.read_decisions(out)
+            resolved = decisions[decisions["state"] == RESOLVED] if len(decisions) else decisions
             republish(out, reports, cells, findings, review_record(record, {"notices": sorted(documents)}),
-                      changed, _reviews(out, decisions))
+                      confirmed | linked, Reviews(resolved=resolved, notices=frozenset(review_store.notices(out))))
         return written

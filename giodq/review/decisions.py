@@ -6,7 +6,9 @@ Pure functions over frames (the store is store.py, the workbook workbook.py):
 - ``decide``: reviewers' decisions applied (from a workbook), with a log row each;
 - ``reconcile``: what a new run or a rerun changes by itself: a decided finding no longer found in
   a report that was read again is ``resolved`` (the unit corrected it); a dismissed finding whose
-  values changed is ``open`` again; a resolved one found again is ``open`` again.
+  values changed is ``open`` again; a resolved one found again is ``open`` again;
+- ``from_log``: the current decisions rebuilt from the log (decisions.parquet lost or damaged),
+  and ``with_context`` to fill in what the log does not keep.
 
 A decision keeps the values it was made on (observed, expected, sentence), so that a dismissal
 holds only while the finding says the same thing.
@@ -20,6 +22,7 @@ import pandas as pd
 
 from giodq.review.ids import unit_of
 from giodq.review.states import CONFIRMED, DISMISSED, GIODQ, OPEN, RESOLVED
+from giodq.validate.rules import BY_ID
 
 DECISION_COLUMNS = ["finding_id", "state", "note", "decided_by", "decided_at", "report", "unit", "year", "rule",
                     "title", "where", "observed", "expected", "sentence", "fingerprint", "previous_state",
@@ -95,17 +98,19 @@ def _upsert(decisions: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 def decide(decisions: pd.DataFrame, findings: pd.DataFrame, reports: pd.DataFrame, changes: list[Decision],
            now: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reviewers' decisions (already checked: workbook.check_rows) -> (decisions, log rows)."""
+    """Reviewers' decisions (already checked: workbook.check_rows) -> (decisions, log rows).
+    Column-wise: a workbook of every finding of a district is one pass, not one per row."""
     if not changes:
         return decisions, empty_log()
-    ctx = _context(findings, reports)
-    previous = decisions.set_index("finding_id")["state"] if len(decisions) else pd.Series(dtype="object")
-    rows = pd.DataFrame([{"finding_id": c.finding_id, "state": c.state, "note": c.note or None,
-                          "decided_by": c.decided_by or None, "decided_at": now,
-                          "previous_state": previous.get(c.finding_id, OPEN), "resolved_run": None,
-                          **ctx.loc[c.finding_id].to_dict()} for c in changes])
-    logs = [_log_rows(rows[rows["finding_id"] == c.finding_id], c.via, None) for c in changes]
-    return _upsert(decisions, rows), pd.concat(logs, ignore_index=True)
+    ids = [c.finding_id for c in changes]
+    ctx = _context(findings, reports).reindex(ids)
+    previous = dict(zip(decisions["finding_id"], decisions["state"]))
+    rows = ctx.reset_index(drop=True).assign(
+        finding_id=ids, state=[c.state for c in changes], note=[c.note or None for c in changes],
+        decided_by=[c.decided_by or None for c in changes], decided_at=now,
+        previous_state=[previous.get(i, OPEN) for i in ids], resolved_run=None)
+    log = rows.assign(via=[c.via for c in changes], run_id=None)[LOG_COLUMNS]
+    return _upsert(decisions, rows), log
 
 
 def reconcile(decisions: pd.DataFrame, findings: pd.DataFrame, reports: pd.DataFrame, run_id: str,
@@ -152,3 +157,36 @@ def reconcile(decisions: pd.DataFrame, findings: pd.DataFrame, reports: pd.DataF
 def confirmed_open(decisions: pd.DataFrame) -> pd.DataFrame:
     """The decisions of findings confirmed and still there (what the notices list)."""
     return decisions[decisions["state"] == CONFIRMED] if len(decisions) else decisions
+
+
+def from_log(log: pd.DataFrame) -> pd.DataFrame:
+    """The current decisions rebuilt from log.parquet: the last row per finding_id, the state
+    before it as ``previous_state``, the run that resolved it, and the fingerprint of the values
+    it was made on. ``unit``, ``year``, ``title`` and ``where`` are not in the log: with_context."""
+    if not len(log):
+        return empty_decisions()
+    log = log.reset_index(drop=True)
+    before = log.groupby("finding_id", sort=False)["state"].shift()
+    last = log.assign(previous_state=before.where(before.notna(), OPEN)).drop_duplicates("finding_id", keep="last")
+    rows = last.assign(fingerprint=fingerprints(last),
+                       resolved_run=last["run_id"].where(last["state"] == RESOLVED, None))
+    return _upsert(empty_decisions(), rows)
+
+
+def with_context(decisions: pd.DataFrame, findings: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """Decisions with a missing unit, year, title or where filled in: from the finding now at OUT
+    with its id, else from the report the decision names."""
+    missing = decisions["unit"].isna() | decisions["title"].isna()
+    if not missing.any():
+        return decisions
+    out = decisions.copy()
+    ctx = _context(findings, reports) if len(findings) else pd.DataFrame(columns=["unit", "year", "title", "where"])
+    units, years = unit_of(reports), reports.drop_duplicates("report").set_index("report")["year"]
+    fallback = {"unit": out["report"].map(units), "year": out["report"].map(years),
+                "title": out["rule"].map(lambda r: BY_ID[r].title if r in BY_ID else None), "where": None}
+    for column, other in fallback.items():
+        found = out["finding_id"].map(ctx[column]) if column in ctx else pd.Series(None, index=out.index)
+        value = out[column].where(out[column].notna(), found)
+        out[column] = value.where(value.notna(), other) if other is not None else value
+    out["year"] = out["year"].astype("Int64")
+    return out

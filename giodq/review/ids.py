@@ -9,8 +9,12 @@ The id is made of what the problem is, never of the run or the file name:
 - the year reported on;
 - the rule;
 - where the problem sits: the canonical cells the finding names (``t3.new_received.total``...);
-- its ordinal among the report's findings of the same rule and cells (two narrative sentences
-  that both misstate the same count are two problems).
+- its ordinal among the findings of the same unit, year, rule and cells (two narrative sentences
+  that both misstate the same count are two problems). The ordinal is counted across reports, so
+  that two reports of one unit and year (a duplicate, a corrected file left beside the first) never
+  share an id: the report that counts comes first (the one published latest, as
+  validate/frames._predecessors chooses last year's report; then the first by key), so a unit's
+  only report, or its latest, numbers its findings as if it were alone.
 
 Observed and expected values and the sentence are not part of it: they change when a unit
 corrects part of a problem, and the decision then goes back to 待核实 (decisions.py).
@@ -33,15 +37,28 @@ def unit_of(reports: pd.DataFrame) -> pd.Series:
 
 
 def finding_ids(findings: pd.DataFrame, reports: pd.DataFrame) -> pd.Series:
-    """One id per finding row (index of ``findings``): 16 hex digits of a SHA-256."""
+    """One id per finding row (index of ``findings``): 16 hex digits of a SHA-256, unique among
+    the rows (see the module's docstring for the ordinal)."""
     if findings.empty:
         return pd.Series([], index=findings.index, dtype="string")
-    unit = findings["report"].map(unit_of(reports))
-    year = findings["report"].map(reports.set_index("report")["year"]).astype("string").fillna("")
-    cells = findings["cells"].map(lambda c: ",".join(c) if c is not None else "")
-    ordinal = pd.DataFrame({"r": findings["report"], "rule": findings["rule"], "c": cells}) \
-        .groupby(["r", "rule", "c"], sort=False).cumcount().astype("string")
-    parts = pd.DataFrame({"unit": unit.astype("string"), "year": year, "rule": findings["rule"].astype("string"),
-                          "cells": cells.astype("string"), "n": ordinal})
+    meta = reports.drop_duplicates("report").set_index("report")
+    published = pd.to_datetime(meta["published"], errors="coerce") if "published" in meta else None
+    report = findings["report"].reset_index(drop=True)   # by position: the caller's index may repeat
+    parts = pd.DataFrame({
+        "unit": report.map(unit_of(reports)).astype("string").fillna(""),
+        "year": report.map(meta["year"]).astype("string").fillna(""),
+        "rule": findings["rule"].reset_index(drop=True).astype("string").fillna(""),
+        "cells": findings["cells"].reset_index(drop=True).map(lambda c: ",".join(c) if c is not None else "")
+        .astype("string"),
+    })
+    # the report that counts first: latest published (undated last), then by key; each report's own
+    # findings in their order
+    order = pd.DataFrame({"published": report.map(published) if published is not None else pd.NaT,
+                          "report": report.astype("string"), "row": parts.index})
+    ranked = order.sort_values(["published", "report", "row"], ascending=[False, True, True], na_position="last",
+                               kind="stable").index
+    parts["n"] = parts.loc[ranked].groupby(["unit", "year", "rule", "cells"], sort=False).cumcount() \
+        .sort_index().astype("string")
     text = parts["unit"].str.cat([parts["year"], parts["rule"], parts["cells"], parts["n"]], sep="\x1f")
+    text.index = findings.index
     return text.map(lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest()[:16]).astype("string")

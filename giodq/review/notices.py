@@ -2,8 +2,14 @@
 openness office sends: the unit, the report, each problem with its place in the tables, what the
 report says and what it should be, the sentence quoted, and a blank for the correction deadline.
 
+One notice per unit as finding_id knows it (ids.unit_of: the roster's name, else the body
+normalised), so that a unit's reports of several years, or written with its name spelt in two
+ways, get one notice. A report whose body could not be read has no unit: its notice is its own,
+named after its file (未识别单位-<file>), and says so.
+
 Report text goes into the document as text runs only (python-docx escapes it); the file's name is
-made from the unit's name with what a file name cannot hold replaced.
+made from the unit's name with what a file name cannot hold replaced, and without the invisible
+characters (bidi overrides, zero-width) that would make it read as another name.
 """
 from __future__ import annotations
 
@@ -18,19 +24,42 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from giodq.review.ids import unit_of
 from giodq.review.states import CONFIRMED
 
 OFFICE = "政务公开办"
+NO_UNIT = "未识别单位"
+BY_FILE = "file:"   # ids.unit_of's prefix for a report known by its file name
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def notice_name(unit: str) -> str:
-    """A file name for a unit's notice: the name as written where a file system allows it, short,
-    never a path; a hash keeps two names that clean up the same apart."""
-    clean = _UNSAFE.sub("_", unicodedata.normalize("NFC", unit)).strip(" ._") or "未识别单位"
-    digest = hashlib.sha256(unit.encode("utf-8")).hexdigest()[:6]
+    """A file name for the notice to ``unit`` (ids.unit_of's key): the name as written where a file
+    system allows it, short, never a path, no control or format characters; a hash of the key
+    keeps two names that clean up the same apart."""
+    shown = f"{NO_UNIT}-{unit[len(BY_FILE):]}" if unit.startswith(BY_FILE) else unit
+    visible = "".join(ch for ch in unicodedata.normalize("NFC", shown) if unicodedata.category(ch) not in ("Cf", "Cc"))
+    clean = _UNSAFE.sub("_", visible).strip(" ._") or NO_UNIT
+    digest = hashlib.sha256(unit.encode("utf-8", "surrogateescape")).hexdigest()[:6]
     return f"{clean[:60]}-{digest}.docx"
+
+
+def report_notice_name(report: pd.Series) -> str:
+    """The name of the notice that covers a report (a row of reports.parquet)."""
+    return notice_name(unit_of(pd.DataFrame([report.to_dict()])).iloc[0])
+
+
+def unit_names(reports: pd.DataFrame) -> dict[str, str]:
+    """unit_of's key -> the name a notice is addressed to: the roster's name, or the body as the
+    first of the unit's reports (by key) writes it."""
+    rows = reports.drop_duplicates("report").set_index("report")
+    written = lambda c: rows[c].where(rows[c].map(lambda v: isinstance(v, str) and bool(v.strip())))  # noqa: E731
+    shown = written("body") if "body" in rows else pd.Series(None, index=rows.index, dtype="object")
+    if "unit" in rows:
+        shown = written("unit").fillna(shown)
+    names = pd.DataFrame({"key": unit_of(rows.reset_index()), "name": shown}).dropna().sort_index()
+    return names.groupby("key")["name"].first().to_dict()
 
 
 def _text(value) -> str:
@@ -46,15 +75,21 @@ def _font(doc: Document) -> None:
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")   # Word takes CJK text's font from here
 
 
-def notice(unit: str, findings: pd.DataFrame, reports: pd.DataFrame) -> bytes:
-    """The notice to ``unit`` about its confirmed ``findings`` (rows of findings.parquet)."""
+def notice(unit: str, findings: pd.DataFrame, reports: pd.DataFrame, by_file: bool = False) -> bytes:
+    """The notice to ``unit`` about its confirmed ``findings`` (rows of findings.parquet).
+    ``by_file``: the report names no body that could be read; the notice says so."""
     doc = Document()
     _font(doc)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run("政府信息公开工作年度报告整改通知")
     run.bold, run.font.size = True, Pt(20)
-    doc.add_paragraph(f"{_text(unit)}：")
+    if by_file:
+        [report] = sorted(set(findings["report"]))
+        doc.add_paragraph(f"报告文件“{_text(report)}”的发布单位：")
+        doc.add_paragraph(f"（该报告中未能识别发布机构，本通知按报告文件名称发出，请{OFFICE}转交发布该报告的单位。）")
+    else:
+        doc.add_paragraph(f"{_text(unit)}：")
     meta = reports.set_index("report")
     for report, items in findings.groupby("report", sort=True):
         row = meta.loc[report] if report in meta.index else None
@@ -83,11 +118,13 @@ def notice(unit: str, findings: pd.DataFrame, reports: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def notices(findings: pd.DataFrame, reports: pd.DataFrame, unit_names: pd.Series) -> dict[str, bytes]:
-    """{file name: document} for every unit with confirmed findings. ``unit_names``: report -> the
-    unit's name as a reviewer reads it (its body as written, or the roster's name)."""
+def notices(findings: pd.DataFrame, reports: pd.DataFrame) -> dict[str, bytes]:
+    """{file name: document} for every unit (ids.unit_of) with confirmed findings."""
     confirmed = findings[findings["state"] == CONFIRMED] if len(findings) else findings
     if not len(confirmed):
         return {}
-    unit = confirmed["report"].map(unit_names).fillna("未识别单位")
-    return {notice_name(u): notice(u, items, reports) for u, items in confirmed.groupby(unit, sort=True)}
+    key = confirmed["report"].map(unit_of(reports))
+    key = key.where(key.notna(), BY_FILE + confirmed["report"])
+    names = unit_names(reports[reports["report"].isin(set(confirmed["report"]))])
+    return {notice_name(k): notice(names.get(k, NO_UNIT), items, reports, by_file=k.startswith(BY_FILE))
+            for k, items in confirmed.groupby(key, sort=True)}

@@ -4,11 +4,22 @@ wrong (a bad workbook changes nothing).
 
 Report text reaches Excel as text only: every cell is written as a string (a sentence that starts
 with "=" is no formula) with the characters XML cannot hold replaced.
+
+A workbook that comes back is untrusted too (it went through other hands and other software).
+It is read within bounds, and whatever goes wrong reading it is a WorkbookError with a reason in
+Chinese, never a crash: at most ``GIODQ_MAX_INPUT_MB`` of file; a zip directory checked before
+anything is inflated (extract/zipcheck.py: at most 10,000 entries, stored or deflate only, each
+stream ending where the directory says); and at most ``GIODQ_MAX_MEMBERS_MB`` (256 MB) inflated
+in all. The per-member bound of a DOCX (``GIODQ_MAX_MEMBER_MB``, 64 MB) is not applied: a
+workbook keeps nearly everything in one member, the sheet, and an export of 25,000 findings
+is a sheet of about 60 MB.
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,11 +29,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from giodq.extract.limits import Limits
-from giodq.extract.zipcheck import zip_reason
+from giodq.extract.limits import Limits, input_reason, sizes
+from giodq.extract.zipcheck import MAX_MEMBERS, zip_reason
 from giodq.review.decisions import Decision, fingerprints
-from giodq.review.ids import unit_of
-from giodq.review.states import BY_KEY, BY_WORD, DISMISSED, REVIEWER_WORDS
+from giodq.review.states import BY_KEY, BY_WORD, DISMISSED, OPEN, REVIEWER_WORDS
 from giodq.validate.rules import SEVERITY_ZH
 
 SHEET = "问题清单"
@@ -36,6 +46,8 @@ HEADERS = [c for c, _ in COLUMNS]
 # decision (two reviewers each import their own rows without undoing the other's)
 HIDDEN = ("核对码", "导出时结论", "导出时备注")
 REQUIRED = ("问题编号", "审核结论", "备注", "审核人", "核对码")
+KIND = "Excel 工作簿"
+NO_UNIT = "（未识别）"
 
 
 class WorkbookError(ValueError):
@@ -56,6 +68,20 @@ def _text(value) -> str | None:
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
 
 
+def _unit_names(reports: pd.DataFrame) -> dict[str, str]:
+    """report -> the 单位 a reviewer reads: the roster's name, the body as written, or （未识别）."""
+    out = {}
+    for column in ("body", "unit"):   # the roster's name over the body
+        if column in reports:
+            out |= {r: v for r, v in zip(reports["report"], reports[column]) if isinstance(v, str) and v.strip()}
+    return {r: out.get(r, NO_UNIT) for r in reports["report"]}
+
+
+def meaningful(text: str | None) -> bool:
+    """Whether a 备注 says anything: not only spaces, zero-width or other format characters."""
+    return any(unicodedata.category(ch)[0] not in "ZC" for ch in text or "")
+
+
 def export(findings: pd.DataFrame, reports: pd.DataFrame, path: Path, page_url) -> int:
     """Write the workbook of ``findings`` (with finding_id and state) to ``path``; returns rows.
     ``page_url(report) -> str | None``: the link to a report's page."""
@@ -63,15 +89,13 @@ def export(findings: pd.DataFrame, reports: pd.DataFrame, path: Path, page_url) 
     ws = wb.active
     ws.title = SHEET
     ws.append(HEADERS)
-    units = dict(zip(reports["report"], reports["body"]))
-    unit_names = unit_of(reports)
+    units = _unit_names(reports)
     years = dict(zip(reports["report"], reports["year"]))
     prints = fingerprints(findings)
     order = findings.assign(_sev=findings["severity"].map({"error": 0, "warning": 1})).sort_values(
         ["report", "_sev", "rule"], kind="stable")
     for i, f in enumerate(order.itertuples(), start=2):
-        body = units.get(f.report)
-        values = [f.finding_id, body if isinstance(body, str) and body else unit_names.get(f.report), f.report,
+        values = [f.finding_id, units.get(f.report, NO_UNIT), f.report,
                   None if pd.isna(years.get(f.report)) else str(int(years[f.report])), f"{f.title}（{f.rule}）",
                   SEVERITY_ZH.get(f.severity, f.severity), f.where, f.message, f.observed, f.expected, f.sentence,
                   BY_KEY[f.state].word if f.state in BY_KEY else f.state, f.note, f.decided_by, f.decided_at,
@@ -118,15 +142,53 @@ def export(findings: pd.DataFrame, reports: pd.DataFrame, path: Path, page_url) 
     return len(order)
 
 
+def too_large(name: str, size: int) -> WorkbookError | None:
+    """The error for a workbook of ``size`` bytes past GIODQ_MAX_INPUT_MB, or None."""
+    why = input_reason(size, Limits.resolve())
+    return WorkbookError(f"{name}：{KIND}过大，未读取：{why.split(': ', 1)[-1]}") if why else None
+
+
+def _zip_reason(data: bytes, limits: Limits) -> str | None:
+    """Why the workbook's zip is not opened (see the module's docstring), or None."""
+    if data.count(b"PK\x01\x02") <= MAX_MEMBERS:   # else zip_reason says so without listing
+        try:
+            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        except Exception:   # zip_reason says what is wrong with it
+            infos = []
+        total = sum(info.file_size for info in infos)
+        if total > limits.members_bytes:
+            got, limit = sizes(total, limits.members_bytes)
+            return f"too_large: {KIND} 内 {len(infos)} 个文件解压后共 {got}，超过上限 {limit}（GIODQ_MAX_MEMBERS_MB）"
+    # with every member within the total, zip_reason's per-member bound (a DOCX's) never applies
+    return zip_reason(data, replace(limits, member_bytes=limits.members_bytes), kind=KIND)
+
+
 def read(data: bytes, name: str) -> list[dict]:
-    """The rows of a filled-in workbook: {"row": n, header: value, ...}. Raises WorkbookError."""
-    why = zip_reason(data, Limits.resolve(), kind="Excel 工作簿")
+    """The rows of a filled-in workbook: {"row": n, header: value, ...}. Raises WorkbookError
+    (and only that) for a file that cannot be read, whatever is wrong with it."""
+    limits = Limits.resolve()
+    error = too_large(name, len(data))
+    if error:
+        raise error
+    why = _zip_reason(data, limits)
     if why:
-        raise WorkbookError(f"{name}：不是可读取的 Excel 工作簿（.xlsx）：{why.split(': ', 1)[-1]}")
+        raise WorkbookError(f"{name}：不是可读取的 {KIND}（.xlsx）：{why.split(': ', 1)[-1]}")
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:   # openpyxl raises many kinds for a file that is not a workbook
-        raise WorkbookError(f"{name}：不是 Excel 工作簿（.xlsx）（{type(e).__name__}）") from None
+        raise WorkbookError(f"{name}：不是 {KIND}（.xlsx）（{type(e).__name__}）") from None
+    try:
+        return _rows(wb, name)
+    except WorkbookError:
+        raise
+    except Exception as e:   # the sheet's XML is parsed only now, row by row: damaged, entities...
+        raise WorkbookError(f"{name}：不是可读取的 {KIND}（.xlsx）：“{SHEET}”工作表的内容已损坏，无法读取"
+                            f"（{type(e).__name__}）") from None
+    finally:
+        wb.close()
+
+
+def _rows(wb, name: str) -> list[dict]:
     if SHEET not in wb.sheetnames:
         raise WorkbookError(f"{name}：没有“{SHEET}”工作表，请使用 giodq review export 导出的工作簿")
     rows = wb[SHEET].iter_rows(values_only=True)
@@ -139,16 +201,17 @@ def read(data: bytes, name: str) -> list[dict]:
         row = {h: (str(v).strip() if v is not None else "") for h, v in zip(header, values) if h}
         if any(row.values()):
             out.append({"row": n, **row})
-    wb.close()
     return out
 
 
 def check_rows(rows: list[dict], findings: pd.DataFrame, decisions: pd.DataFrame, via: str) -> Checked:
     """Rows of a workbook against the findings now at OUT: each row is a decision, unchanged, or an
-    error (an unknown 问题编号, a state not among the three, 误报 with no 备注, a stale row)."""
+    error (an unknown 问题编号, a state not among the three, 误报 with no 备注, a stale row, a row
+    that would undo what someone else decided since the export)."""
     out = Checked()
     current = dict(zip(findings["finding_id"], fingerprints(findings))) if len(findings) else {}
-    decided = decisions.set_index("finding_id")[["state", "note"]].to_dict("index") if len(decisions) else {}
+    decided = {r.finding_id: {"state": r.state, "note": _said(r.note), "decided_by": _said(r.decided_by),
+                              "decided_at": _said(r.decided_at)} for r in decisions.itertuples()}
     seen: set[str] = set()
     for r in rows:
         fid, word, note, who = r.get("问题编号", ""), r.get("审核结论", ""), r.get("备注", ""), r.get("审核人", "")
@@ -170,12 +233,33 @@ def check_rows(rows: list[dict], findings: pd.DataFrame, decisions: pd.DataFrame
         if r.get("核对码", "") != current[fid]:
             out.errors.append(f"{where}：问题 {fid} 的数值自导出以来已变化（报告已更新），请重新导出后再审核")
             continue
-        if state.key == DISMISSED and not note:
+        if state.key == DISMISSED and not meaningful(note):
             out.errors.append(f"{where}：选择“误报”时须在“备注”中写明理由")
             continue
-        before = decided.get(fid, {"state": "open", "note": None})
-        if before["state"] == state.key and (before["note"] or "") == note:
+        before = decided.get(fid, {"state": OPEN, "note": "", "decided_by": "", "decided_at": ""})
+        if before["state"] == state.key and before["note"] == note:
             out.unchanged += 1
+            continue
+        if "导出时结论" in r and not _as_exported(before, r):
+            now = BY_KEY[before["state"]].word if before["state"] in BY_KEY else before["state"]
+            out.errors.append(f"{where}：问题 {fid} 自导出以来已由{_who(before)}改为“{now}”，与本行的“{word}”冲突，"
+                              f"未导入；请重新导出后再审核（以免覆盖他人的结论）")
             continue
         out.decisions.append(Decision(fid, state.key, note or None, who or None, via))
     return out
+
+
+def _as_exported(before: dict, row: dict) -> bool:
+    """Whether the current decision is the one the workbook was exported with."""
+    exported = BY_WORD.get(row.get("导出时结论", ""))
+    return exported is not None and exported.key == before["state"] and before["note"] == row.get("导出时备注", "")
+
+
+def _who(before: dict) -> str:
+    who = before["decided_by"] or "他人"
+    return f"{who}（{before['decided_at']}）" if before["decided_at"] else who
+
+
+def _said(value) -> str:
+    """A decision's text as the workbook holds it: "" for none (None, or NaN from Parquet)."""
+    return value.strip() if isinstance(value, str) else ""

@@ -9,6 +9,8 @@ from collections import defaultdict
 import pandas as pd
 
 from giodq import cells as cm
+from giodq.extract.parts import PARTS
+from giodq.validate.frames import FLOW_ROWS, JUMP_COUNTS, RESULTS_ROWS, unknown_totals
 from giodq.validate.rules import SEVERITY_ZH, rule
 from giodq.validate.suites import SUITE_BATCH
 
@@ -32,6 +34,12 @@ def finding(report, rule_id, severity, cells, expected, observed, where, sentenc
             "message": f"【{SEVERITY_ZH[severity]}】{r.title}：{message}", "title": r.title, "where": where}
 
 
+def _doubt(meta: dict, row: dict) -> str:
+    """The doubt a finding over rows placed by position names, after its place ('' for none)."""
+    doubt = row.get(meta["doubt"]) if meta.get("doubt") else None
+    return f"（{doubt}，只作提示）" if doubt else ""
+
+
 def _balance_findings(cfg: dict, result: dict) -> list[dict]:
     meta, cols, n_left = cfg["meta"], cfg["kwargs"]["column_list"], cfg["kwargs"]["n_left"]
     table, line_axis = meta["cell"].split(".")[0], ("col" if meta["cell"].endswith("{line}") else "row")
@@ -40,7 +48,7 @@ def _balance_findings(cfg: dict, result: dict) -> list[dict]:
         line = row.get("col", row.get("row"))
         observed = sum(float(row[c]) for c in cols[:n_left])
         expected = sum(float(row[c]) for c in cols[n_left:])
-        where = meta["where"].format(label=cm.line_label(table, line_axis, line))
+        where = meta["where"].format(label=cm.line_label(table, line_axis, line)) + _doubt(meta, row)
         keys = [meta["cell"].format(column=c, line=line) for c in cols]
         out.append(finding(row["report"], meta["rule_id"], meta["severity"], keys,
                            fmt_number(expected), fmt_number(observed), where))
@@ -104,7 +112,57 @@ def _zero_mix_findings(cfg: dict, result: dict) -> list[dict]:
 def _total_blank_findings(cfg: dict, result: dict) -> list[dict]:
     meta = cfg["meta"]
     return [finding(row["report"], meta["rule_id"], meta["severity"], [row["key"]], "填写总计",
-                    "总计空白，但分项有数", f"「{cm.label(row['key'])}」")
+                    "总计空白，但分项有数（空白的总计不按 0 计算，依赖它的勾稽关系和正文比对未评估）",
+                    f"「{cm.label(row['key'])}」")
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _deadline_findings(cfg: dict, result: dict) -> list[dict]:
+    """A report published after the deadline of its level (levels.py), the basis named."""
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], str(row["deadline"])[:10],
+                    str(row["published"])[:10], f"{meta['where']}（{row['deadline_basis']}）")
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _section_missing_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], "六部分齐全",
+                    "报告中未找到这一部分（按序号和标题关键词查找）", meta["where"].format(title=row["title"]))
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _section_order_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], "按一至六的顺序排列",
+                    f"这一部分位于「{row['before']}」之前，顺序不对", meta["where"].format(title=row["title"]))
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _problems_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], "至少一个具体问题和一项改进措施",
+                    row["lacking"], meta["where"], sentence=row["sentence"])
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _copied_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    out = []
+    for row in result.get("unexpected_index_list") or []:
+        n, same = int(row["sentences"]), int(row["same"])
+        where = f"{meta['where']}（与上年报告 {row['previous']} 比较）"
+        out.append(finding(row["report"], meta["rule_id"], meta["severity"], [], "一半",
+                           f"有 {same} 句（共 {n} 句，{same / n:.0%}）", where))
+    return out
+
+
+def _jump_findings(cfg: dict, result: dict) -> list[dict]:
+    meta = cfg["meta"]
+    keys = {name: list(cells) for name, _, cells in JUMP_COUNTS}
+    return [finding(row["report"], meta["rule_id"], meta["severity"], keys[row["count"]], fmt_number(row["prev"]),
+                    fmt_number(row["this"]),
+                    meta["where"].format(label=row["label"]) + f"（与上年报告 {row['previous']} 比较）")
             for row in result.get("unexpected_index_list") or []]
 
 
@@ -115,7 +173,8 @@ def _claim_findings(cfg: dict, result: dict) -> list[dict]:
         r1, r2 = fmt_number(row["reading_1"]), fmt_number(row["reading_2"])
         expected = r1 if r1 == r2 else f"{r1}（本年新收）或 {r2}（含上年结转）"
         out.append(finding(row["report"], meta["rule_id"], meta["severity"], row["cells"].split(","),
-                           expected, fmt_number(row["claimed"]), row["subject"], sentence=row["sentence"]))
+                           expected, fmt_number(row["claimed"]), row["subject"] + _doubt(meta, row),
+                           sentence=row["sentence"]))
     return out
 
 
@@ -151,7 +210,8 @@ def _cross_year_findings(cfg: dict, result: dict) -> list[dict]:
             line, table, axis = row["row"], "t2", "row"
             keys = [f"t2.{line}.in_force", f"t2.{line}.issued", f"t2.{line}.repealed", f"t2.{line}.in_force"]
             observed, expected = row["in_force"], row["prev_in_force"] + row["issued"] - row["repealed"]
-        where = meta["where"].format(label=cm.line_label(table, axis, line)) + f"（与上年报告 {row['previous']} 比较）"
+        where = (meta["where"].format(label=cm.line_label(table, axis, line)) + f"（与上年报告 {row['previous']} 比较）"
+                 + _doubt(meta, row))
         out.append(finding(row["report"], meta["rule_id"], meta["severity"], keys, fmt_number(expected),
                            fmt_number(observed), where))
     return out
@@ -169,6 +229,12 @@ _HANDLERS = {
     "percent": _percent_findings,
     "placeholder": _placeholder_findings,
     "cross_year": _cross_year_findings,
+    "deadline": _deadline_findings,
+    "section_missing": _section_missing_findings,
+    "section_order": _section_order_findings,
+    "problems": _problems_findings,
+    "copied": _copied_findings,
+    "jump": _jump_findings,
 }
 
 
@@ -188,7 +254,7 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
 
 
-CROSS_YEAR_RULES = ("cross_year.carry", "cross_year.in_force")
+CROSS_YEAR_RULES = ("cross_year.carry", "cross_year.in_force", "cross_year.copied", "cross_year.jump")
 
 
 class NotAssessed(dict):
@@ -205,19 +271,35 @@ def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> N
     missing value are ignored by the identity and claim expectations (not assessed, not passed),
     and a report with no line of a table at all (legacy, or the table not found) is skipped too.
     The cross-year rules are also not assessed for a report whose last year's report cannot be
-    told (frames._predecessors): ``why`` then says so."""
+    told (frames._predecessors), and the rules whose reasons are not a missing cell say why too:
+    a total left blank beside numbers (per line), a text cut off before the parts it lacks, last
+    year's sentences not kept."""
     formats = frames["reports"].set_index("report")["format"]
     out: dict[str, set[str]] = defaultdict(set)
-    why: dict[str, list[str]] = {}
+    why: dict[str, list[str]] = defaultdict(list)
+    assessed = {r for suite in results for r in _suite_rules(results[suite])}
     if "cross_year_undecided" in frames["reports"]:
         undecided = frames["reports"].dropna(subset=["cross_year_undecided"])
         undecided = undecided[undecided["format"].isin(cm.TABLE_FORMATS)]   # legacy: no tables to compare
-        assessed = {r for suite in results for r in _suite_rules(results[suite])}
         rules = [r for r in CROSS_YEAR_RULES if r in assessed]
         for report, reason in zip(undecided["report"], undecided["cross_year_undecided"]):
             if rules:
                 out[report].update(rules)
-                why[report] = [reason]
+                why[report].append(reason)
+    for report, key in unknown_totals(frames["totals"]).itertuples(index=False):
+        lines = [f"{rule_id}（{place}）" for rule_id, place in _lines_on_total(key) if rule_id in assessed]
+        if lines:
+            why[report].append(f"「{cm.label(key)}」空白而分项有数，不按 0 计算，依赖它的{'、'.join(lines)}未评估")
+    _parts_not_assessed(frames, assessed, out, why)
+    if "cross_year.copied" in assessed:
+        copied = frames["copied"]
+        for report, reason in zip(copied.loc[copied["share"].isna(), "report"], copied.loc[copied["share"].isna(), "why"]):
+            out[report].add("cross_year.copied")
+            why[report].append(reason)
+    if "cross_year.jump" in assessed:
+        jump = frames["jump"]
+        for report in set(jump.loc[jump[["this", "prev"]].isna().any(axis=1), "report"]):
+            out[report].add("cross_year.jump")
     for suite, suite_result in results.items():
         frame = frames[SUITE_BATCH[suite]]
         for r in suite_result["results"]:
@@ -236,7 +318,49 @@ def not_assessed(frames: dict[str, pd.DataFrame], results: dict[str, dict]) -> N
                 skipped &= in_rule
             for report in skipped:
                 out[report].add(rule_id)
-    return NotAssessed({k: sorted(v) for k, v in out.items()}, why)
+    return NotAssessed({k: sorted(v) for k, v in out.items()}, {k: v for k, v in why.items() if v})
+
+
+def _lines_on_total(key: str) -> list[tuple[str, str]]:
+    """(rule, place) of every identity line that uses a total cell: 't3.carried_forward.total' ->
+    t3.row_total on its row, t3.flow on the 总计 column."""
+    table, row, col = key.split(".")
+    if table == "t4":
+        return [("t4.total", f"表四「{cm.line_label('t4', 'row', row)}」")]
+    out = [("t3.row_total", f"表三「{cm.line_label('t3', 'row', row)}」行")] if col == "total" else []
+    column = f"表三「{cm.line_label('t3', 'col', col)}」列"
+    if row in FLOW_ROWS:
+        out.append(("t3.flow", column))
+    if row in RESULTS_ROWS:
+        out.append(("t3.results", column))
+    return out
+
+
+def _parts_not_assessed(frames: dict[str, pd.DataFrame], assessed: set[str], out: dict, why: dict) -> None:
+    """form.sections and narrative.problems where the text does not allow them: a report with no
+    readable text or not in the six-part format (2019 and later) is not assessed; a text cut off
+    in a heading leaves the parts after it unjudged; part five not found or cut leaves its rule."""
+    rep, sections = frames["reports"], frames["sections"]
+    if "form.sections" in assessed:
+        for report in set(rep["report"]) - set(sections["report"]):
+            out[report].add("form.sections")
+        # a report of the six-part format in which no heading at all was found: its layout was not
+        # read (a scan, a page laid out in a table), which is no proof that the parts are missing
+        blind = rep.loc[rep["format"].isin(cm.TABLE_FORMATS) & ~rep["report"].isin(sections["report"]), "report"]
+        for report in blind:
+            why[report].append("正文中未能识别任何部分标题（扫描件或版式无法读取），form.sections 未评估")
+        cut = sections.loc[sections["cut"] > 0, ["report", "cut"]].drop_duplicates()
+        for report, n in cut.itertuples(index=False):
+            later = "、".join(f"「{PARTS[i].title}」" for i in range(n, len(PARTS)))
+            unjudged = [f"{later}是否齐全（form.sections）"] if later else []
+            if n == 5 and "narrative.problems" in assessed:
+                unjudged.append("第五部分写了什么（narrative.problems）")
+            if unjudged:
+                out[report].add("form.sections")
+                why[report].append(f"正文在「{PARTS[n - 1].title}」的标题处中断（文本不完整），{'、'.join(unjudged)}未评估")
+    if "narrative.problems" in assessed:
+        for report in set(rep["report"]) - set(frames["problems"]["report"]):
+            out[report].add("narrative.problems")
 
 
 def _suite_rules(suite_result: dict) -> set[str]:

@@ -13,32 +13,47 @@ table is also laid out along that axis, one row per report and line of the table
 - ``reports``: one row per readable report: format, years, publication date (form.*).
 - ``tables``, ``totals``: how each table and each total writes "none" (zero.markers).
 - ``claims``, ``shares``, ``placeholders``: what the narrative states (narrative.*, form.placeholder).
-- ``carry``, ``in_force``: a report beside the same body's report of the year before (cross_year.*);
-  which report that is, when the body has several for the year before, is ``_predecessors``'s rule.
+- ``sections``, ``problems``: the six parts of the format, and what part five states (form.sections,
+  narrative.problems).
+- ``carry``, ``in_force``, ``copied``, ``jump``: a report beside the same body's report of the year
+  before (cross_year.*); which report that is, when the body has several for the year before, is
+  ``_predecessors``'s rule.
 
 So one expectation checks a rule for every report and line at once. Frames are
 built column-wise: a district has millions of cells.
+
+What a finding may rest on: the identity and claim frames take the cells' values with two
+doubts applied. A total left blank while its parts carry numbers is unknown, not 0
+(``unknown_totals``: null, so that the line is not assessed). A table row placed only by its
+position (extract.tables) is named in the line's ``doubt`` columns, and the suites check such
+lines with a warning, never an error.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
 
 import pandas as pd
 
 from giodq import cells as cm
 from giodq.extract import Extracted
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
+from giodq.extract.parts import PARTS
+from giodq.validate import levels as lv
 
 CELL_COLUMNS = ["report", "key", "table", "row", "col", "label", "kind", "raw", "value"]
 # The column that names a line of the table in each frame, next to "report".
 INDEX_COLUMNS = {
-    "t3_columns": ["report", "col"], "t3_rows": ["report", "row"], "t4_rows": ["report", "row"],
-    "cells": ["report", "key"], "reports": ["report"], "tables": ["report", "table", "zero_cells"], "totals": ["report", "key"],
-    "claims": ["report", "sentence", "subject", "cells"], "shares": ["report", "sentence", "stated", "count", "base"],
+    "t3_columns": ["report", "col", "doubt_flow", "doubt_results"], "t3_rows": ["report", "row", "doubt"],
+    "t4_rows": ["report", "row"],
+    "cells": ["report", "key"], "reports": ["report", "deadline_basis"], "tables": ["report", "table", "zero_cells"],
+    "totals": ["report", "key"],
+    "claims": ["report", "sentence", "subject", "cells", "doubt"],
+    "shares": ["report", "sentence", "stated", "count", "base"],
     "placeholders": ["report", "sentence"],
-    "carry": ["report", "previous", "col"], "in_force": ["report", "previous", "row"],
+    "sections": ["report", "part", "title", "how", "before"], "problems": ["report", "sentence", "lacking"],
+    "carry": ["report", "previous", "col", "doubt"], "in_force": ["report", "previous", "row"],
+    "copied": ["report", "previous", "sentences", "same"], "jump": ["report", "previous", "count", "label", "this", "prev"],
 }
 
 
@@ -64,11 +79,16 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
     return df[CELL_COLUMNS]
 
 
-def reports_frame(reports: list[Extracted]) -> pd.DataFrame:
+def reports_frame(reports: list[Extracted], roster_levels: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per readable report: format, year, the years title and period give (form.year),
-    publication date and deadline, 31 January of the next year (form.deadline); its sha256 (which of
-    a body's reports is last year's: _predecessors)."""
+    publication date and the deadline of its level (form.deadline: levels.py; the level from
+    ``roster_levels``, report -> 层级, when the roster gives one, else from the body); its sha256
+    (which of a body's reports is last year's: _predecessors)."""
     ok = [r for r in reports if r.status == "ok"]
+    roster_levels = roster_levels or {}
+    level = [lv.BY_NAME.get(roster_levels.get(r.report, "")) or lv.level_of_body(r.body) for r in ok]
+    source = ["roster" if r.report in roster_levels and lv.BY_NAME.get(roster_levels[r.report]) else "body" for r in ok]
+    deadline = [(level_ or lv.LATEST).deadline(r.year) if r.year else None for r, level_ in zip(ok, level)]
     return pd.DataFrame({
         "report": pd.Series([r.report for r in ok], dtype="string"),
         "sha256": pd.Series([r.sha256 for r in ok], dtype="string"),
@@ -78,8 +98,10 @@ def reports_frame(reports: list[Extracted]) -> pd.DataFrame:
         "title_year": pd.Series([r.title_year for r in ok], dtype="Int64"),
         "period_year": pd.Series([r.period_year for r in ok], dtype="Int64"),
         "published": pd.to_datetime(pd.Series([r.published for r in ok], dtype="object")),
-        "deadline": pd.to_datetime(pd.Series([date(r.year + 1, 1, 31) if r.year else None for r in ok],
-                                             dtype="object")),
+        "level": pd.Series([x.name if x else None for x in level], dtype="string"),
+        "deadline": pd.to_datetime(pd.Series(deadline, dtype="object")),
+        "deadline_basis": pd.Series([lv.deadline_basis(x, src) for x, src in zip(level, source)], dtype="string"),
+        "sentence_hashes": pd.Series([list(r.sentence_hashes) for r in ok], dtype="object"),
     })
 
 
@@ -121,6 +143,61 @@ def totals_frame(cells: pd.DataFrame) -> pd.DataFrame:
     return out[["report", "key", "total_blank", "parts_with_numbers"]].reset_index(drop=True)
 
 
+def unknown_totals(totals: pd.DataFrame) -> pd.DataFrame:
+    """(report, key) of every total left blank while its parts carry numbers: unknown, not 0, for
+    the rules that use it (report-format.md, "Uncertainty")."""
+    return totals.loc[(totals["total_blank"] == 1) & (totals["parts_with_numbers"] > 0), ["report", "key"]]
+
+
+def _totals_zero_beside_parts(cells: pd.DataFrame) -> pd.DataFrame:
+    """(report, key) of every total whose value is 0 while its parts add up to more: for reports
+    from the dataset at OUT, which keeps values and not what was written, a blank total is one of
+    these (an explicit 0 is too, and is then not relied on either)."""
+    links = pd.DataFrame([(total, part) for _, _, total, parts in _total_lines() for part in parts],
+                         columns=["key", "part"]).astype("string")
+    parts = cells[["report", "key", "value"]].rename(columns={"key": "part"}).merge(links, on="part")
+    sums = parts.groupby(["report", "key"])["value"].sum().rename("parts").reset_index()
+    totals = cells[["report", "key", "value"]].merge(sums, on=["report", "key"])
+    return totals.loc[(totals["value"] == 0) & (totals["parts"] > 0), ["report", "key"]]
+
+
+def checked_values(cells: pd.DataFrame, unknown: pd.DataFrame) -> pd.DataFrame:
+    """The cells the identity and claim rules read: the same values, with every unknown total null."""
+    out = cells[["report", "key", "table", "row", "col", "value"]].copy()
+    if len(unknown):
+        mask = pd.MultiIndex.from_frame(out[["report", "key"]]).isin(pd.MultiIndex.from_frame(unknown))
+        out.loc[mask, "value"] = float("nan")
+    return out
+
+
+def placed_frame(reports: list[Extracted]) -> pd.DataFrame:
+    """One row per table row placed only by its position: report, row key (t3.partially_granted), the doubt."""
+    rows = [(r.report, key, why) for r in reports if r.status == "ok" for key, why in r.placed.items()]
+    return pd.DataFrame(rows, columns=["report", "row_key", "doubt"]).astype("string")
+
+
+def _doubts(placed: pd.DataFrame, reports: pd.Series, row_keys: pd.Series) -> pd.Series:
+    """For each (report, list of row keys): the doubts of those rows placed by position, joined
+    ('' when every one was read from its label)."""
+    if placed.empty:
+        return pd.Series("", index=reports.index, dtype="string")
+    by = placed.groupby("report")[["row_key", "doubt"]].apply(lambda g: dict(zip(g["row_key"], g["doubt"]))).to_dict()
+    return pd.Series(["；".join(by[r][k] for k in keys if k in by[r]) if r in by else ""
+                      for r, keys in zip(reports, row_keys)], index=reports.index, dtype="string")
+
+
+# The table-3 rows each identity over a column rests on.
+FLOW_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
+RESULTS_ROWS = ("total_processed", *cm.T3_RESULT_ROWS)
+
+
+def _with_doubts(frame: pd.DataFrame, placed: pd.DataFrame, columns: dict[str, list[str]]) -> pd.DataFrame:
+    """A frame with one doubt column per entry of ``columns`` (name -> the row keys it rests on)."""
+    for name, keys in columns.items():
+        frame[name] = _doubts(placed, frame["report"], pd.Series([keys] * len(frame), index=frame.index))
+    return frame
+
+
 def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: str, columns: list[str]) -> pd.DataFrame:
     """Cells of one table -> one row per report and `line` (row or col), one column per other axis key."""
     other = "col" if line == "row" else "row"
@@ -132,24 +209,32 @@ def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: s
     return reports[["report", "format"]].merge(wide, on="report", how="inner")
 
 
-def claims_frame(reports: list[Extracted], cells: pd.DataFrame) -> pd.DataFrame:
+def claims_frame(reports: list[Extracted], cells: pd.DataFrame, placed: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per narrative claim: the number stated and the table's value under each allowed
     reading (the sum of the reading's cells; a single reading is repeated so that the
-    expectation sees no gap). A reading over a cell that could not be read is null."""
+    expectation sees no gap). A reading over a cell that could not be read is null; a cell the
+    report's format does not have (2019: one 其他处理 row) is no part of a reading. ``doubt``: the
+    rows of the readings placed only by position."""
     values = cells.set_index(["report", "key"])["value"]
     rows = []
     for r in reports:
         if r.status != "ok":
             continue
+        own = {c.key for c in cm.cells_for(r.format)}
         for c in r.claims:
-            sums = [sum(values.get((r.report, k), float("nan")) for k in reading) for reading in c.readings]
+            readings = [[k for k in reading if k in own] for reading in c.readings]
+            sums = [sum(values.get((r.report, k), float("nan")) for k in reading) if reading else float("nan")
+                    for reading in readings]
             sums = (sums + sums)[:2]
-            keys = [k for reading in c.readings for k in reading]
+            keys = [k for reading in readings for k in reading]
             rows.append({"report": r.report, "rule": c.rule, "subject": c.subject, "sentence": c.sentence,
                          "cells": ",".join(dict.fromkeys(keys)), "claimed": c.claimed,
-                         "reading_1": sums[0], "reading_2": sums[1]})
-    cols = ["report", "rule", "subject", "sentence", "cells", "claimed", "reading_1", "reading_2"]
+                         "reading_1": sums[0], "reading_2": sums[1],
+                         "row_keys": list(dict.fromkeys(k.rsplit(".", 1)[0] for k in keys))})
+    cols = ["report", "rule", "subject", "sentence", "cells", "claimed", "reading_1", "reading_2", "row_keys"]
     df = pd.DataFrame(rows, columns=cols)
+    df["doubt"] = _doubts(placed if placed is not None else placed_frame([]), df["report"], df["row_keys"])
+    df = df.drop(columns="row_keys")
     return df.astype({"claimed": "float64", "reading_1": "float64", "reading_2": "float64"})
 
 
@@ -170,6 +255,59 @@ def placeholders_frame(reports: list[Extracted]) -> pd.DataFrame:
                          "blanks": pd.Series([len(r.placeholders) for r in ok], dtype="int64"),
                          "sentence": pd.Series([r.placeholders[0] if r.placeholders else None for r in ok],
                                                dtype="object")})
+
+
+def _six_parts(r: Extracted) -> bool:
+    """A report the six-part format applies to, with text to look in."""
+    return r.status == "ok" and r.format in cm.TABLE_FORMATS and r.parts is not None and any(
+        a is not None for a in r.parts.at)
+
+
+def sections_frame(reports: list[Extracted]) -> pd.DataFrame:
+    """One row per report of the 2019/2021 formats and part of the six: whether its heading was
+    found (``found``), whether it stands after the parts before it (``in_order``; ``before``: the part
+    it stands before, when not), how it was found, and ``judged``: 0 for the parts after the one
+    the text was cut off in (nothing there to judge)."""
+    ok = [r for r in reports if _six_parts(r)]
+    n = len(PARTS)
+    at = [r.parts.at for r in ok]
+
+    def before(parts_at, i):
+        """The first part that should come before part i+1 and stands after it."""
+        later = [j for j in range(i) if parts_at[j] is not None and parts_at[i] is not None and parts_at[j] > parts_at[i]]
+        return PARTS[later[0]].title if later else ""
+
+    return pd.DataFrame({
+        "report": pd.Series([r.report for r in ok for _ in PARTS], dtype="string"),
+        "part": pd.Series([p.number for _ in ok for p in PARTS], dtype="int64"),
+        "title": pd.Series([p.title for _ in ok for p in PARTS], dtype="string"),
+        "found": pd.Series([int(a is not None) for r in ok for a in r.parts.at], dtype="int64"),
+        "in_order": pd.Series([int(o) for r in ok for o in r.parts.in_order], dtype="int64"),
+        "how": pd.Series([h for r in ok for h in r.parts.how], dtype="string"),
+        "before": pd.Series([before(a, i) for a in at for i in range(n)], dtype="string"),
+        "judged": pd.Series([int(r.parts.cut is None or p.number <= r.parts.cut) for r in ok for p in PARTS],
+                            dtype="int64"),
+        "cut": pd.Series([r.parts.cut or 0 for r in ok for _ in PARTS], dtype="int64"),
+    })
+
+
+def problems_frame(reports: list[Extracted]) -> pd.DataFrame:
+    """One row per report of the 2019/2021 formats whose part five was found and not cut off:
+    whether it states a shortcoming and a measure (``lacks``: how many of the two it lacks,
+    ``lacking`` which), and the text quoted in a finding."""
+    ok = [r for r in reports if _six_parts(r) and r.part_five is not None and r.parts.cut != 5]
+    lacking = ["和".join(w for w, n in (("存在的具体问题", r.part_five.problems), ("改进措施", r.part_five.measures))
+                        if n == 0) for r in ok]
+    text = [re.sub(r"\s*\n\s*", "", r.part_five.text) for r in ok]
+    quote = [(t[:120] + ("…" if len(t) > 120 else "")) or "（只有标题，没有内容）" for t in text]
+    return pd.DataFrame({
+        "report": pd.Series([r.report for r in ok], dtype="string"),
+        "problems": pd.Series([r.part_five.problems for r in ok], dtype="int64"),
+        "measures": pd.Series([r.part_five.measures for r in ok], dtype="int64"),
+        "lacks": pd.Series([(r.part_five.problems == 0) + (r.part_five.measures == 0) for r in ok], dtype="int64"),
+        "lacking": pd.Series(lacking, dtype="string"),
+        "sentence": pd.Series(quote, dtype="string"),
+    })
 
 
 def normalise_body(name: str | None) -> str | None:
@@ -223,31 +361,58 @@ def _predecessors(current: pd.DataFrame, pool: pd.DataFrame) -> tuple[pd.DataFra
     return pairs[["report", "previous"]], undecided[["report", "undecided"]]
 
 
+# The main counts cross_year.jump follows from year to year: (name, 中文, the cells that add up to it).
+JUMP_COUNTS = (
+    ("new_received", "本年新收政府信息公开申请数量", (cm.key("t3", "new_received", "total"),)),
+    ("review", "行政复议总计", (cm.key("t4", "review", "total"),)),
+    ("suits", "行政诉讼总计", (cm.key("t4", "suit_direct", "total"), cm.key("t4", "suit_after_review", "total"))),
+    ("licensing", "行政许可本年处理决定数量", (cm.key("t2", "licensing", "decisions"),)),
+    ("penalty", "行政处罚本年处理决定数量", (cm.key("t2", "penalty", "decisions"),)),
+)
+JUMP_FACTOR, JUMP_FLOOR = 5, 20      # more than 5× up or below a fifth, both years at least 20
+
+
 def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
-                      previous: tuple[pd.DataFrame, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+                      previous: tuple[pd.DataFrame, pd.DataFrame] | None,
+                      placed: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """``carry``: one row per report, table-3 column and predecessor: this year's 上年结转 and last
-    year's 结转下年度. ``in_force``: one row per report, document row (规章, 行政规范性文件) and
-    predecessor: this year's in_force, repealed, issued and last year's in_force. The predecessor is
-    chosen by ``_predecessors``; ``undecided``: (report, why) where it cannot be."""
-    pool_cols = ["report", "body", "year", "published", "sha256"]
+    year's 结转下年度 (``doubt``: either row placed only by position). ``in_force``: one row per report,
+    document row (规章, 行政规范性文件) and predecessor: this year's in_force, repealed, issued and last
+    year's in_force. ``copied``: one row per report and predecessor: how many of this year's
+    narrative sentences there are and how many are last year's too (null where last year's were not
+    kept: ``copied_why``). ``jump``: one row per report, main count and predecessor: this year's and
+    last year's count, and the bounds (a fifth, 5×). ``cells`` are the values the rules read
+    (checked_values): the dataset's older reports get the same doubt on their totals
+    (_totals_zero_beside_parts). The predecessor is chosen by ``_predecessors``; ``undecided``:
+    (report, why) where it cannot be."""
+    pool_cols = ["report", "body", "year", "published", "sha256", "sentence_hashes"]
     pool_reports, pool_cells = rep[pool_cols], cells[["report", "key", "value"]]
     if previous is not None:
         prev_reports, prev_cells = previous
         older = prev_reports[(prev_reports["status"] == "ok") & ~prev_reports["report"].isin(rep["report"])]
-        # a dataset of an older giodq has no publication dates: its reports' dates are unknown
+        # a dataset of an older giodq has no publication dates (nor sentences): its reports' are unknown
         older = older.reindex(columns=pool_cols)
         pool_reports = pd.concat([pool_reports.astype({"published": "object"}),
                                   older.astype({"published": "object"})], ignore_index=True)
-        pool_cells = pd.concat([pool_cells, prev_cells.loc[prev_cells["report"].isin(older["report"]),
-                                                           ["report", "key", "value"]]], ignore_index=True)
+        older_cells = prev_cells.loc[prev_cells["report"].isin(older["report"]), ["report", "key", "value"]]
+        older_cells = checked_values(older_cells.assign(table=None, row=None, col=None),
+                                     _totals_zero_beside_parts(older_cells))[["report", "key", "value"]]
+        pool_cells = pd.concat([pool_cells, older_cells], ignore_index=True)
     pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
     pairs, undecided = _predecessors(rep, pool_reports)
     values = pool_cells.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
     value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
-    carry, in_force = [], []
+    placed = placed if placed is not None else placed_frame([])
+    carry, in_force, jump = [], [], []
+    rows_of = lambda key: pd.Series([[key]] * len(pairs), index=pairs.index, dtype="object")  # noqa: E731
+    doubt = pd.Series(["；".join(d for d in (mine, f"上年报告{theirs}" if theirs else "") if d) for mine, theirs in
+                       zip(_doubts(placed, pairs["report"], rows_of("t3.carried_over")),
+                           _doubts(placed, pairs["previous"], rows_of("t3.carried_forward")))],
+                      index=pairs.index, dtype="string")
     for c in cm.T3_COLS:
         carry.append(pd.DataFrame({"report": pairs["report"], "previous": pairs["previous"], "col": c.key,
+                                   "doubt": doubt,
                                    "carried_over": value(pairs["report"], cm.key("t3", "carried_over", c.key)),
                                    "prev_carried_forward": value(pairs["previous"],
                                                                  cm.key("t3", "carried_forward", c.key))}))
@@ -258,37 +423,80 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                                       "repealed": value(pairs["report"], k("repealed")),
                                       "prev_in_force": value(pairs["previous"], k("in_force")),
                                       "issued": value(pairs["report"], k("issued"))}))
-    as_frame = lambda parts, cols: (pd.concat(parts, ignore_index=True) if len(pairs)  # noqa: E731
-                                    else pd.DataFrame(columns=cols)).astype({c: "float64" for c in cols[3:]})
-    return {"carry": as_frame(carry, ["report", "previous", "col", "carried_over", "prev_carried_forward"]),
-            "in_force": as_frame(in_force, ["report", "previous", "row", "in_force", "repealed", "prev_in_force",
-                                            "issued"]),
+    for name, label, keys in JUMP_COUNTS:
+        this = sum(value(pairs["report"], k) for k in keys) if len(pairs) else []
+        prev = sum(value(pairs["previous"], k) for k in keys) if len(pairs) else []
+        jump.append(pd.DataFrame({"report": pairs["report"], "previous": pairs["previous"], "count": name,
+                                  "label": label, "this": this, "prev": prev}))
+    def as_frame(parts, keys, numbers):
+        frame = pd.concat(parts, ignore_index=True) if len(pairs) else pd.DataFrame(columns=keys + numbers)
+        return frame.astype({c: "float64" for c in numbers})
+
+    jumps = as_frame(jump, ["report", "previous", "count", "label"], ["this", "prev"])
+    jumps["high"], jumps["low"] = jumps["prev"] * JUMP_FACTOR, jumps["prev"] / JUMP_FACTOR
+    return {"carry": as_frame(carry, ["report", "previous", "col", "doubt"], ["carried_over", "prev_carried_forward"]),
+            "in_force": as_frame(in_force, ["report", "previous", "row"],
+                                 ["in_force", "repealed", "prev_in_force", "issued"]),
+            "copied": _copied_frame(pairs, pool_reports),
+            "jump": jumps,
             "undecided": undecided}
 
 
+def _copied_frame(pairs: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    """One row per report and predecessor: this year's narrative sentences (``sentences``), how
+    many of them are in last year's report word for word (``same``), and the share; null (and
+    ``why``) where last year's sentences were not kept or this year's report has none."""
+    hashes = dict(zip(pool["report"], pool["sentence_hashes"]))
+    this = [hashes.get(r) for r in pairs["report"]]
+    prev = [hashes.get(r) for r in pairs["previous"]]
+    kept = lambda h: h is not None and not (isinstance(h, float) and h != h)  # noqa: E731
+    n = [len(set(t)) if kept(t) else 0 for t in this]
+    same = [len(set(t) & set(p)) if kept(t) and kept(p) else 0 for t, p in zip(this, prev)]
+    ok = [k > 0 and kept(p) for k, p in zip(n, prev)]
+    why = ["" if good else (f"上年报告 {q} 的正文句子未保存（较早版本的数据集），cross_year.copied 未评估" if not kept(p)
+                            else "本年报告没有可比较的正文句子，cross_year.copied 未评估")
+           for good, p, q in zip(ok, prev, pairs["previous"])]
+    return pd.DataFrame({
+        "report": pd.Series(list(pairs["report"]), dtype="string"),
+        "previous": pd.Series(list(pairs["previous"]), dtype="string"),
+        "sentences": pd.Series(n, dtype="int64"),
+        "same": pd.Series(same, dtype="int64"),
+        "share": pd.Series([s / k if good else float("nan") for s, k, good in zip(same, n, ok)], dtype="float64"),
+        "why": pd.Series(why, dtype="string"),
+    })
+
+
 def validation_frames(reports: list[Extracted],
-                      previous: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+                      previous: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+                      roster_levels: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """All the frames of a run, by batch name. ``previous``: (reports, cells) of the dataset already
-    at OUT, for the cross-year rules."""
+    at OUT, for the cross-year rules; ``roster_levels``: report -> the roster's 层级 of its unit."""
     cells = cells_frame(reports)
-    rep = reports_frame(reports)
-    t3_rows = [r.key for r in cm.T3_ROWS]
-    t3_cols = [c.key for c in cm.T3_COLS]
-    t4_cols = [c.key for c in cm.T4_COLS]
-    cross_year = cross_year_frames(rep, cells, previous)
+    rep = reports_frame(reports, roster_levels)
+    totals = totals_frame(cells)
+    checked = checked_values(cells, unknown_totals(totals))
+    placed = placed_frame(reports)
+    t3 = lambda rows: [f"t3.{r}" for r in rows]  # noqa: E731
+    t3_columns = _with_doubts(_table_frame(checked, rep, "t3", "col", [r.key for r in cm.T3_ROWS]), placed,
+                              {"doubt_flow": t3(FLOW_ROWS), "doubt_results": t3(RESULTS_ROWS)})
+    t3_rows = _table_frame(checked, rep, "t3", "row", [c.key for c in cm.T3_COLS])
+    t3_rows["doubt"] = _doubts(placed, t3_rows["report"], ("t3." + t3_rows["row"]).map(lambda k: [k]))
+    cross_year = cross_year_frames(rep, checked, previous, placed)
     # why last year's report could not be told, per report (findings.not_assessed reads it)
     undecided = cross_year.pop("undecided").set_index("report")["undecided"]
     rep["cross_year_undecided"] = rep["report"].map(undecided).astype("string")
     return {
         "cells": cells,
         "reports": rep,
-        "t3_columns": _table_frame(cells, rep, "t3", "col", t3_rows),
-        "t3_rows": _table_frame(cells, rep, "t3", "row", t3_cols),
-        "t4_rows": _table_frame(cells, rep, "t4", "row", t4_cols),
+        "t3_columns": t3_columns,
+        "t3_rows": t3_rows,
+        "t4_rows": _table_frame(checked, rep, "t4", "row", [c.key for c in cm.T4_COLS]),
         "tables": tables_frame(cells),
-        "totals": totals_frame(cells),
-        "claims": claims_frame(reports, cells),
+        "totals": totals,
+        "claims": claims_frame(reports, checked, placed),
         "shares": shares_frame(reports),
         "placeholders": placeholders_frame(reports),
+        "sections": sections_frame(reports),
+        "problems": problems_frame(reports),
         **cross_year,
     }

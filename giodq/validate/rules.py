@@ -58,17 +58,27 @@ RULES: tuple[Rule, ...] = (
          "{where}：本年现行有效件数为 {observed}，按上年推算应为 {expected}。",
          ("#cross_year",), ("in_force",)),
     Rule("zero.markers", WARNING, "零值写法一致",
-         "表示“无”的写法要一致：同一表格混用空白与 0，或分项有数而总计空白，均提示。",
+         "表示“无”的写法要一致：同一表格混用空白与 0，或分项有数而总计空白，均提示；分项有数而空白的总计不按 0 计算，"
+         "依赖它的勾稽关系和正文比对不评估。",
          "{where}：{observed}。",
          ("#zero",), ("tables", "totals")),
     Rule("narrative.none", ERROR, "正文称“无”与表格不符",
-         "正文称未收到申请、无行政复议或行政诉讼、制发规范性文件 0 件时，对应单元格必须为零。",
+         "正文称未收到申请、无行政复议或行政诉讼、制发规范性文件 0 件（或逐项列举某类办理结果 0 件）时，对应单元格必须为零。",
          "正文称“{sentence}”，即{where}为零，但表格中为 {expected}。",
          ("#narrative",), ("claims",)),
     Rule("narrative.count", ERROR, "正文数字与表格不符",
-         "正文所述申请、复议、诉讼、结转等件数必须等于表格对应单元格（收到申请可指本年新收或加上年结转）。",
+         "正文所述申请、复议、诉讼、结转等件数必须等于表格对应单元格（收到申请可指本年新收或加上年结转）；"
+         "逐项列举办理结果（同意公开、部分公开、不予公开、无法提供、不予处理、其他处理）的，每项与表三对应各行之和比较。",
          "正文称“{sentence}”，即{where} {observed} 件，但表格中为 {expected}。",
          ("#narrative",), ("claims",)),
+    Rule("narrative.all_done", ERROR, "正文称全部办结与结转不符",
+         "正文称申请已全部办结（全部办结、均已办结、均在法定期限内办结完毕）时，表三“结转下年度继续办理”总计必须为零。",
+         "正文称“{sentence}”，即申请已全部办结，但表格中{where}为 {expected}。",
+         ("#narrative",), ("claims",)),
+    Rule("narrative.problems", WARNING, "问题与改进措施",
+         "第五部分（存在的主要问题及改进情况）至少写明一个具体问题和一项改进措施，而不是“无”或只有标题。",
+         "{where}未写明{observed}（应写明{expected}），所写为“{sentence}”",
+         ("#narrative",), ("problems",)),
     Rule("narrative.percent", WARNING, "正文百分比",
          "正文所述百分比与其分子分母按所写精度一致。",
          "正文称“{sentence}”，所写 {observed} 与按件数计算的 {expected} 不符。",
@@ -82,9 +92,26 @@ RULES: tuple[Rule, ...] = (
          "正文“{sentence}”中有未填写的空白。",
          ("#form",), ("placeholders",)),
     Rule("form.deadline", WARNING, "发布时间",
-         "报告应于次年 1 月 31 日前公布（成文日期或发布日期）。",
-         "发布日期为 {observed}，应不晚于 {expected}。",
+         "报告按《政府信息公开条例》第四十九条按时公布（成文日期或发布日期）：县级以上人民政府的本级年度报告"
+         "（市、区、县人民政府）于次年 3 月 31 日前，部门和乡镇、街道于次年 1 月 31 日前。层级取自名册，"
+         "没有名册时按机关名称判断，无法判断时按 3 月 31 日。",
+         "{where}：发布日期为 {observed}，应不晚于 {expected}。",
          ("#form",), ("reports",)),
+    Rule("form.sections", ERROR, "六部分齐全",
+         "报告按格式分为六部分（一、总体情况；二、主动公开政府信息情况；三、收到和处理政府信息公开申请情况；"
+         "四、政府信息公开行政复议、行政诉讼情况；五、存在的主要问题及改进情况；六、其他需要报告的事项），"
+         "各部分齐全且顺序正确；标题措辞可以不同，按序号和关键词识别。",
+         "{where}：{observed}。",
+         ("#form",), ("sections",)),
+    Rule("cross_year.copied", WARNING, "与上年报告雷同",
+         "同一机关相邻两年：本年正文超过一半的句子与上年报告逐字相同（第三方评估视为照抄上年报告）。",
+         "{where}：本年正文{observed}与上年报告逐字相同，应不超过{expected}。",
+         ("#cross_year",), ("copied",)),
+    Rule("cross_year.jump", WARNING, "主要数量异常变化",
+         "同一机关相邻两年：本年新收申请、行政复议、行政诉讼、行政许可和行政处罚决定数量比上年增长超过 5 倍，"
+         "或降至上年的五分之一以下（两年均不少于 20），请核实数据。",
+         "{where}：本年为 {observed}，上年为 {expected}，变化超过 5 倍，请核实。",
+         ("#cross_year",), ("jump",)),
 )
 
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -25,16 +25,18 @@ from great_expectations.expectations.row_conditions import Column
 from giodq import cells as cm
 from giodq.extract.numbers import valid_cell_pattern
 from giodq.validate import expectations as custom  # registers ExpectSumsToBalance
-from giodq.validate.rules import ERROR, SEVERITY_ZH, rule, rules_markdown
+from giodq.validate.frames import JUMP_FACTOR, JUMP_FLOOR
+from giodq.validate.rules import ERROR, SEVERITY_ZH, WARNING, rule, rules_markdown
 
 SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 # Which batch (frames.py) each suite validates.
 SUITE_BATCH = {"t3_columns": "t3_columns", "t3_rows": "t3_rows", "t4_rows": "t4_rows",
                "cells": "cells", "reports": "reports", "tables": "tables", "totals": "totals",
                "claims": "claims", "shares": "shares", "placeholders": "placeholders",
-               "carry": "carry", "in_force": "in_force"}
+               "sections": "sections", "problems": "problems",
+               "carry": "carry", "in_force": "in_force", "copied": "copied", "jump": "jump"}
 _NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
-_GX_SEVERITY = {ERROR: "critical", "warning": "warning"}
+_GX_SEVERITY = {ERROR: "critical", WARNING: "warning"}
 
 
 def _tag(expectation, suite: str, rule_id: str, where: str, severity: str | None = None, scope: str = "",
@@ -61,20 +63,36 @@ def _balance(suite, rule_id, where, cell, left, right, row_condition=None, scope
                 finding=finding, **meta)
 
 
+# Each identity and claim twice: over lines read from their labels (the rule's own severity), and
+# over lines resting on a row placed only by its position (a warning that names the doubt).
+_READ, _PLACED = "【各行均按标签读取】", "【含按位置推定的行，只作提示】"
+
+
+def _read_or_placed(doubt: str, condition=None):
+    """(row condition, severity, scope, meta) for the labelled lines and for the doubtful ones."""
+    both = lambda c: c if condition is None else condition & c  # noqa: E731
+    return ((both(Column(doubt) == ""), None, _READ, {}),
+            (both(Column(doubt) != ""), WARNING, _PLACED, {"doubt": doubt}))
+
+
 def t3_columns_expectations() -> list:
     out = [_balance("t3_columns", "t3.flow", "表三「{label}」列", "t3.{column}.{line}",
-                    ["new_received", "carried_over"], ["total_processed", "carried_forward"])]
-    for fmt, cond in (("2021", Column("format") != "2019"), ("2019", Column("format") == "2019")):
+                    ["new_received", "carried_over"], ["total_processed", "carried_forward"], cond,
+                    scope=scope, severity=severity, **meta)
+           for cond, severity, scope, meta in _read_or_placed("doubt_flow")]
+    for fmt, fmt_cond in (("2021", Column("format") != "2019"), ("2019", Column("format") == "2019")):
         rows = [r for r in cm.T3_RESULT_ROWS if not (fmt == "2019" and r in cm.T3_ROWS_ABSENT_2019)]
-        out.append(_balance("t3_columns", "t3.results", f"表三「{{label}}」列（{fmt} 年格式，{len(rows)} 项办理结果）",
-                            "t3.{column}.{line}", ["total_processed"], rows, cond,
-                            scope=f"【{fmt} 年格式报告】", format=fmt))
+        for cond, severity, scope, meta in _read_or_placed("doubt_results", fmt_cond):
+            out.append(_balance("t3_columns", "t3.results", f"表三「{{label}}」列（{fmt} 年格式，{len(rows)} 项办理结果）",
+                                "t3.{column}.{line}", ["total_processed"], rows, cond,
+                                scope=f"【{fmt} 年格式报告】{scope}", format=fmt, severity=severity, **meta))
     return out
 
 
 def t3_rows_expectations() -> list:
     return [_balance("t3_rows", "t3.row_total", "表三「{label}」行", "t3.{line}.{column}",
-                     ["total"], list(cm.T3_APPLICANT_COLS))]
+                     ["total"], list(cm.T3_APPLICANT_COLS), cond, scope=scope, severity=severity, **meta)
+            for cond, severity, scope, meta in _read_or_placed("doubt")]
 
 
 def t4_rows_expectations() -> list:
@@ -105,7 +123,7 @@ def reports_expectations() -> list:
              "reports", "form.year", "报告年度", finding="pair", observed="title_year", expected="period_year"),
         _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="deadline", column_B="published", or_equal=True,
                                                          ignore_row_if="either_value_is_missing"),
-             "reports", "form.deadline", "发布时间", finding="pair", observed="published", expected="deadline"),
+             "reports", "form.deadline", "发布时间", finding="deadline", observed="published", expected="deadline"),
     ]
 
 
@@ -124,9 +142,10 @@ def zero_markers_expectations() -> dict[str, list]:
 
 def narrative_expectations() -> dict[str, list]:
     claims = [_tag(custom.ExpectFirstColumnToEqualOneOfTheOthers(
-                       column_list=["claimed", "reading_1", "reading_2"], row_condition=Column("rule") == rule_id),
-                   "claims", rule_id, "{subject}", finding="claim")
-              for rule_id in ("narrative.count", "narrative.none")]
+                       column_list=["claimed", "reading_1", "reading_2"], row_condition=cond),
+                   "claims", rule_id, "{subject}", severity=severity, scope=scope, finding="claim", **meta)
+              for rule_id in ("narrative.count", "narrative.none", "narrative.all_done")
+              for cond, severity, scope, meta in _read_or_placed("doubt", Column("rule") == rule_id)]
     shares = [
         _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="share", column_B="low", or_equal=True),
              "shares", "narrative.percent", "百分比", scope="【所写百分比不高于按件数计算的值】", finding="percent"),
@@ -135,15 +154,40 @@ def narrative_expectations() -> dict[str, list]:
     ]
     placeholders = [_tag(gxe.ExpectColumnValuesToBeInSet(column="blanks", value_set=[0]),
                          "placeholders", "form.placeholder", "正文", finding="placeholder")]
-    return {"claims": claims, "shares": shares, "placeholders": placeholders}
+    problems = [_tag(gxe.ExpectColumnValuesToBeInSet(column="lacks", value_set=[0]),
+                     "problems", "narrative.problems", "第五部分", finding="problems")]
+    return {"claims": claims, "shares": shares, "placeholders": placeholders, "problems": problems}
+
+
+def sections_expectations() -> list:
+    return [
+        _tag(gxe.ExpectColumnValuesToBeInSet(column="found", value_set=[1], row_condition=Column("judged") == 1),
+             "sections", "form.sections", "「{title}」", scope="【六部分齐全】", finding="section_missing"),
+        _tag(gxe.ExpectColumnValuesToBeInSet(column="in_order", value_set=[1], row_condition=Column("found") == 1),
+             "sections", "form.sections", "「{title}」", scope="【六部分顺序正确】", finding="section_order"),
+    ]
 
 
 def cross_year_expectations() -> dict[str, list]:
+    both_counted = (Column("this") >= JUMP_FLOOR) & (Column("prev") >= JUMP_FLOOR)
     return {
         "carry": [_balance("carry", "cross_year.carry", "表三「{label}」列", "t3.{column}.{line}",
-                           ["carried_over"], ["prev_carried_forward"], finding="cross_year")],
+                           ["carried_over"], ["prev_carried_forward"], cond, scope=scope, severity=severity,
+                           finding="cross_year", **meta)
+                  for cond, severity, scope, meta in _read_or_placed("doubt")],
         "in_force": [_balance("in_force", "cross_year.in_force", "表二「{label}」", "t2.{line}.{column}",
                               ["in_force", "repealed"], ["prev_in_force", "issued"], finding="cross_year")],
+        "copied": [_tag(gxe.ExpectColumnValuesToBeBetween(column="share", min_value=0, max_value=0.5),
+                        "copied", "cross_year.copied", "正文", finding="copied")],
+        "jump": [
+            _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="high", column_B="this", or_equal=True,
+                                                             row_condition=both_counted),
+                 "jump", "cross_year.jump", "「{label}」", scope=f"【增长不超过 {JUMP_FACTOR} 倍】", finding="jump"),
+            _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="this", column_B="low", or_equal=True,
+                                                             row_condition=both_counted),
+                 "jump", "cross_year.jump", "「{label}」", scope=f"【不降至上年的 1/{JUMP_FACTOR} 以下】",
+                 finding="jump"),
+        ],
     }
 
 
@@ -154,8 +198,12 @@ BUILDERS = {"t3_columns": t3_columns_expectations, "t3_rows": t3_rows_expectatio
             "claims": lambda: narrative_expectations()["claims"],
             "shares": lambda: narrative_expectations()["shares"],
             "placeholders": lambda: narrative_expectations()["placeholders"],
+            "sections": sections_expectations,
+            "problems": lambda: narrative_expectations()["problems"],
             "carry": lambda: cross_year_expectations()["carry"],
-            "in_force": lambda: cross_year_expectations()["in_force"]}
+            "in_force": lambda: cross_year_expectations()["in_force"],
+            "copied": lambda: cross_year_expectations()["copied"],
+            "jump": lambda: cross_year_expectations()["jump"]}
 
 
 def build_suite(name: str) -> dict:
