@@ -3,7 +3,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 
 from giodq.validate import rules
 from giodq.validate.suites import SUITES_DIR, load_suites, stale_suites
@@ -47,10 +46,11 @@ def test_catalogue_covers_every_rule_of_the_spec():
     assert {r.id for r in rules.RULES} == spec_ids
 
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "report-format.md"
+# the binding spec beside the checkout (as CI has it), else the copy of it in the fixtures
+SPEC = next(p for p in (Path(__file__).resolve().parents[2] / "shared" / "spec" / "report-format.md",
+                        Path(__file__).resolve().parent / "fixtures" / "report-format.md") if p.exists())
 
 
-@pytest.mark.skipif(not SPEC.exists(), reason="the shared spec is not beside this checkout")
 def test_every_catalogue_id_is_an_id_of_report_format_md():
     # the district-wide rules (form.missing, form.body) are in the spec and not in this catalogue yet
     spec_ids = set(re.findall(r"`((?:t3|t4|value|form|cross_year|zero|narrative)\.[a-z_]+)`", SPEC.read_text(encoding="utf-8")))
