@@ -1,8 +1,8 @@
-"""The benchmarks' input: the five seeds in samples/ repeated to N report files."""
+"""The benchmarks' input: the five seeds in samples/reports/ repeated to N report files."""
 import shutil
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "reports"
 
 
 def seed_folder(folder: Path, n: int) -> Path:

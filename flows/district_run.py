@@ -71,8 +71,8 @@ def extract_batch(source: str, keys: list[str], known: dict[str, str], index: in
 
 
 @task(cache_policy=NO_CACHE)
-def validate_reports(reports, current):
-    return pipeline.validate_reports(reports, current)
+def validate_reports(reports, current, district):
+    return pipeline.validate_reports(reports, current, district=district)
 
 
 @task(retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
@@ -92,21 +92,23 @@ def record_unchanged(out: str, record: dict) -> dict:
     return record
 
 
-def _district_run(source: str, out: str, batch_size: int | None = None) -> dict:
+def _district_run(source: str, out: str, batch_size: int | None = None, roster: str | None = None,
+                  years: str | None = None) -> dict:
     out = pipeline.out_uri(out)
     preflight.check_run(source, out)
+    district = pipeline.district_of(roster, years)
     with lock(out, "run"):   # one run at a time on an OUT
-        return _checked_run(source, out, batch_size)
+        return _checked_run(source, out, batch_size, district)
 
 
-def _checked_run(source: str, out: str, batch_size: int | None) -> dict:
+def _checked_run(source: str, out: str, batch_size: int | None, district) -> dict:
     logger = get_run_logger()
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     refs = list_inputs(source)
     current_record, current = read_current(out)
     previous = previous_findings(out)
-    todo = pipeline.plan(refs, current_record, current[0] if current else None)
+    todo = pipeline.plan(refs, current_record, current[0] if current else None, pipeline.district_signature(district))
     if todo.unchanged:
         logger.info("nothing changed since run %s: %d inputs as read then", current_record["run_id"], len(refs))
         review = apply_inbox(out)
@@ -127,10 +129,11 @@ def _checked_run(source: str, out: str, batch_size: int | None) -> dict:
     t1 = time.perf_counter()
     progress.stage("验证 validating")
     # quote(): Prefect would otherwise walk every report's fields looking for futures (seconds per 1,000)
-    validation = validate_reports(quote(reports), quote(current))
+    validation = validate_reports(quote(reports), quote(current), quote(district))
     t2 = time.perf_counter()
     record = pipeline.run_record(uuid.uuid4().hex, source, out, started, reports, validation,
-                                 {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None)
+                                 {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None,
+                                 district)
     record = publish(out, quote(reports), quote(validation), record)
     tell(out, record, previous)
     return record
@@ -140,11 +143,14 @@ _on_cluster = flow(_district_run, name="district-run-on-dask", flow_run_name="di
 
 
 @flow(name="district-run", flow_run_name="district-run {source}")
-def district_run(source: str, out: str, batch_size: int | None = None, dask_address: str | None = None) -> dict:
+def district_run(source: str, out: str, batch_size: int | None = None, dask_address: str | None = None,
+                 roster: str | None = None, years: str | None = None) -> dict:
     """Check every report under SOURCE and publish the dataset and Data Docs to OUT.
-    ``dask_address``: run the tasks on that Dask cluster (tcp://host:8786) instead of this process."""
+    ``dask_address``: run the tasks on that Dask cluster (tcp://host:8786) instead of this process.
+    ``roster``, ``years``: the units that must publish and the years to check (GIODQ_ROSTER, GIODQ_YEARS)."""
     if dask_address:
         from prefect_dask import DaskTaskRunner
 
-        return _on_cluster.with_options(task_runner=DaskTaskRunner(address=dask_address))(source, out, batch_size)
-    return _district_run(source, out, batch_size)
+        return _on_cluster.with_options(task_runner=DaskTaskRunner(address=dask_address))(source, out, batch_size,
+                                                                                          roster, years)
+    return _district_run(source, out, batch_size, roster, years)

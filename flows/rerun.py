@@ -17,14 +17,15 @@ def transient(_task, _task_run, state) -> bool:
 
 
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=transient, cache_policy=NO_CACHE)
-def rerun_report(key: str, source: str, out: str) -> dict:
-    return rerun_lib.rerun(key, source, out)
+def rerun_report(key: str, source: str, out: str, roster: str | None, years: str | None) -> dict:
+    return rerun_lib.rerun(key, source, out, roster, years)
 
 
 @flow(name="rerun-report", flow_run_name="rerun {key}")
-def rerun(key: str, source: str, out: str) -> dict:
-    """Re-read report KEY from SOURCE and update the dataset and site at OUT."""
+def rerun(key: str, source: str, out: str, roster: str | None = None, years: str | None = None) -> dict:
+    """Re-read report KEY from SOURCE and update the dataset and site at OUT (against ``roster``, or
+    the roster and years the district run checked against)."""
     previous = previous_findings(out)
-    record = rerun_report(key, source, out)
+    record = rerun_report(key, source, out, roster, years)
     tell(out, record, previous)
     return record

@@ -23,6 +23,13 @@ def _summary(record: dict) -> str:
                  + "".join(f"\n  {rule}: {n}" for rule, n in sorted(by_rule.items())))
     if record.get("rules_not_assessed"):
         lines.append("未评估的规则 rules not assessed: " + ", ".join(r["rule"] for r in record["rules_not_assessed"]))
+    district = record.get("district") or {}
+    if district.get("coverage"):
+        from giodq.district.coverage import STATUS_ZH
+
+        lines.append(f"发布情况 coverage ({'名册 roster ' + str(district['roster']) if district.get('roster') else '无名册 no roster'}"
+                     f"; 年度 years {', '.join(map(str, district.get('years', [])))}): "
+                     + "，".join(f"{STATUS_ZH.get(k, k)} {k} {v}" for k, v in sorted(district["coverage"].items())))
     lines.append(f"数据集 dataset: {record['out'].rstrip('/')}/dataset")
     lines.append(f"审阅页面 Data Docs: {record['data_docs']}")
     return "\n".join(lines)
@@ -64,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--out", required=True, help="全区检查的输出 · the output folder or s3://bucket/prefix of "
                                                     "the district run")
     for command in (run, again):
+        command.add_argument("--roster", default=None,
+                             help="应公开年度报告的单位名册（.csv 或 .xlsx，路径或 s3://）· the roster of units that "
+                                  "must publish (GIODQ_ROSTER; a rerun defaults to the run's)")
+        command.add_argument("--years", default=None,
+                             help="检查发布情况的年度，如 2024 或 2022-2024 · the years coverage is drawn for "
+                                  "(GIODQ_YEARS; default: the years of the reports)")
         command.add_argument("--quiet", action="store_true", help="不显示进度 · no progress bar")
         command.add_argument("--fail-on", choices=("error", "warning"), default=None,
                              help="发现该级别（不含误报）的问题时以 3 退出 · exit 3 when findings (not dismissed) "
@@ -116,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                 preflight.check_rerun(args.key, args.source, out)
             else:
                 preflight.check_run(args.source, out)
+            _check_district(args)
             # held for the whole run; the flow takes it again in this process (re-entrant)
             held.enter_context(lock.lock(out, f"rerun {args.key}" if args.command == "rerun" else "run"))
         except (preflight.CommandError, lock.OutBusy) as e:
@@ -161,12 +175,20 @@ def _with_progress(args, work):
             progress.use(None)
 
 
+def _check_district(args) -> None:
+    """The roster and the years, read and checked before any report is (RosterError, CommandError)."""
+    from giodq.pipeline import district_of
+
+    district_of(args.roster, args.years)
+
+
 def _rerun(args, out: str) -> int:
     apply_prefect_defaults()
     from flows.rerun import rerun
 
     try:
-        record = _with_progress(args, lambda: rerun(key=args.key, source=args.source, out=out))
+        record = _with_progress(args, lambda: rerun(key=args.key, source=args.source, out=out, roster=args.roster,
+                                                    years=args.years))
     except Exception as e:
         print(f"giodq: 重新检查失败 rerun failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
@@ -183,7 +205,8 @@ def _run(args, out: str) -> int:
 
     try:
         record = _with_progress(args, lambda: district_run(source=args.source, out=out, batch_size=args.batch_size,
-                                                           dask_address=args.dask_address))
+                                                           dask_address=args.dask_address, roster=args.roster,
+                                                           years=args.years))
     except Exception as e:  # the run itself could not proceed (no bucket, no access): say so, exit non-zero
         print(f"giodq: 运行失败 run failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

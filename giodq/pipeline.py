@@ -21,6 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from giodq import preflight
+from giodq.district.figures import summary_frame
+from giodq.district.scope import District
 from giodq.extract import Extracted, extract_report, failed
 from giodq.ingest import UNREAD, InputRef, InputRefused, open_source, read_many
 from giodq.publish import store
@@ -71,7 +73,9 @@ class Plan:
     unchanged: bool                # same inputs, same versions, same code: nothing to redo
 
 
-def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.DataFrame | None) -> Plan:
+def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.DataFrame | None,
+         district: str | None = None) -> Plan:
+    """``district``: district_signature of this run's roster and years (another roster: not unchanged)."""
     if current_record is None or current_reports is None or "version" not in current_reports:
         return Plan(refs, {}, False)
     cur = current_reports
@@ -80,7 +84,9 @@ def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.
     readable = cur[cur["sha256"].notna() & cur["version"].notna() & ~unread]
     seen = dict(zip(zip(readable["report"], readable["version"]), readable["sha256"]))
     known = {r.key: seen[(r.key, r.version)] for r in refs if (r.key, r.version) in seen}
-    unchanged = current_record.get("code") == code_version() and len(known) == len(refs) == len(cur)
+    unchanged = (current_record.get("code") == code_version() and len(known) == len(refs) == len(cur)
+                 and current_record.get("district_signature", district_signature(District()))
+                 == (district or district_signature(District())))
     return Plan(refs, known, unchanged)
 
 
@@ -158,21 +164,34 @@ class Validation:
     results: dict[str, dict]           # suite -> GX validation result (JSON)
     findings: pd.DataFrame
     not_assessed: dict[str, list[str]] = field(default_factory=dict)
+    units: pd.DataFrame | None = None      # report -> unit, unit_match, spelling, level (district/coverage.py)
+    coverage: pd.DataFrame | None = None   # dataset/coverage.parquet
+    roster: pd.DataFrame | None = None     # dataset/roster.parquet: the roster the run checked against
 
 
-def validate_reports(reports: list[Extracted], previous=None, only: set[str] | None = None) -> Validation:
+def validate_reports(reports: list[Extracted], previous=None, only: set[str] | None = None,
+                     district: District | None = None) -> Validation:
     """All reports of a run -> GX results over one batch per suite, and the findings read off them.
     ``previous``: (reports, cells) of the dataset already at OUT, for the cross-year rules.
-    ``only``: run just these suites (a rerun re-checking a neighbour's cross-year rules)."""
-    frames = validation_frames(reports, previous)
+    ``only``: run just these suites (a rerun re-checking a neighbour's cross-year rules).
+    ``district``: the roster, the years of the run and a rerun's other reports (coverage)."""
+    district = district or District()
+    frames = validation_frames(reports, previous, district=district)
     results = validate(frames, {n: s for n, s in load_suites().items() if n in only} if only else None)
-    return Validation(cells=frames["cells"], results=results, findings=fnd.results_to_findings(results),
-                      not_assessed=fnd.not_assessed(frames, results))
+    units = frames["units"].merge(frames["reports"][["report", "year"]], on="report", how="left")
+    return Validation(cells=frames["cells"], results=results,
+                      findings=fnd.with_units(fnd.results_to_findings(results), units),
+                      not_assessed=fnd.not_assessed(frames, results), units=frames["units"],
+                      coverage=frames["coverage_table"],
+                      roster=district.roster.frame() if district.roster is not None else None)
 
 
 def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:
     """One row per input, readable or not (reports.parquet)."""
     counts = validation.findings.groupby(["report", "severity"]).size()
+    units = (validation.units.set_index("report") if validation.units is not None and len(validation.units)
+             else pd.DataFrame(columns=["unit", "unit_match", "spelling", "level", "unit_note"]))
+    unit = lambda key, column: _text(units[column].get(key)) if key in units.index else None  # noqa: E731
     rows = []
     for r in reports:
         rows.append({
@@ -182,7 +201,11 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
             "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
             "not_assessed": validation.not_assessed.get(r.report, []) if r.status == "ok" else None,
             "notes": r.problems + getattr(validation.not_assessed, "why", {}).get(r.report, [])
+            + ([unit(r.report, "unit_note")] if unit(r.report, "unit_match") == "ambiguous" else [])
             if r.status == "ok" else None,
+            # district/names.py: the roster's unit (the body normalised without a roster), and how
+            "unit": unit(r.report, "unit"), "unit_match": unit(r.report, "unit_match"),
+            "spelling": unit(r.report, "spelling"), "level": unit(r.report, "level"),
             "sentence_hashes": r.sentence_hashes if r.status == "ok" else None,   # cross_year.copied next year
         })
     df = pd.DataFrame(rows)
@@ -190,8 +213,30 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
     return df.join(flag_duplicates(df))   # duplicates, duplicate_kind
 
 
+def _text(value) -> str | None:
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+
+
+def _with_units(frame: pd.DataFrame, units: pd.DataFrame | None) -> pd.DataFrame:
+    """A reports frame with each report's unit (duplicates are of one unit, whatever the spelling)."""
+    if units is None or not len(units):
+        return frame
+    return frame.merge(units[["report", "unit"]].astype({"report": "object"}), on="report", how="left")
+
+
+def coverage_record(coverage: pd.DataFrame | None, roster: pd.DataFrame | None, district: District | None) -> dict:
+    """run.json's ``district``: the roster, the years and the coverage by status."""
+    cov = coverage if coverage is not None else pd.DataFrame(columns=["status", "year"])
+    return {"roster": district.roster.source if district and district.roster else None,
+            "units": int(len(roster)) if roster is not None else None,
+            "years": sorted(int(y) for y in cov["year"].unique()),
+            "years_given": list(district.years) if district else [],
+            "coverage": {k: int(v) for k, v in cov.groupby("status").size().items()}}
+
+
 def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted],
-               validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None) -> dict:
+               validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None,
+               district: District | None = None) -> dict:
     """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule,
     duplicate reports, timings."""
     f = validation.findings
@@ -203,6 +248,8 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
         "source": source,
         "out": out,
         "code": code_version(),
+        "district_signature": district_signature(district or District()),
+        "district": coverage_record(validation.coverage, validation.roster, district),
         "inputs": len(reports),
         "ok": sum(r.status == "ok" for r in reports),
         **changes(reports, current_reports),
@@ -213,7 +260,7 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
         "rules_not_assessed": [{"rule": r.id, "title": r.title, "why": "本版本尚未实现 / not implemented yet"}
                                for r in not_assessed()],
         # groups of duplicate reports: {kind: same_content | same_body_year, body, year, reports}
-        "duplicates": duplicates_record(duplicate_groups(inputs_frame(reports))),
+        "duplicates": duplicates_record(duplicate_groups(_with_units(inputs_frame(reports), validation.units))),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "data_docs": docs_index(out),
     }
@@ -261,10 +308,14 @@ def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
 
 def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float,
            kept_from: Path | None, reviews: Reviews) -> dict:
+    district = {"coverage": validation.coverage,
+                "summary": summary_frame(validation.coverage, validation.cells) if validation.coverage is not None
+                else None}
     build_data_docs(validation.results, folder / "data_docs", table, validation.findings, validation.cells,
                     record["source"], changed, kept_from / "data_docs" if kept_from else None, reviews,
-                    run_name(record))
-    write_dataset(folder, table, validation.cells, validation.findings)
+                    run_name(record), district=district)
+    write_dataset(folder, table, validation.cells, validation.findings, coverage=validation.coverage,
+                  summary=district["summary"], roster=validation.roster)
     record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)}}
     (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record
@@ -275,22 +326,38 @@ def out_uri(out: str | Path) -> str:
     return str(out) if store.is_s3(out) else str(Path(out).expanduser().resolve())
 
 
-def run(source: str, out: str | Path, batch_size: int = 200) -> dict:
+def run(source: str, out: str | Path, batch_size: int = 200, roster: str | None = None,
+        years: str | None = None) -> dict:
     """The whole pipeline without Prefect (tests, benchmarks), with the same plan as the flow but no
-    extraction cache: an unchanged source ends after the comparison. Returns the run record."""
+    extraction cache: an unchanged source ends after the comparison. Returns the run record.
+    ``roster``, ``years``: as the command's --roster and --years (GIODQ_ROSTER, GIODQ_YEARS)."""
     out = out_uri(out)
     preflight.check_run(source, out)
+    district = district_of(roster, years)
     with lock(out, "run"):
-        return _run(source, out, batch_size)
+        return _run(source, out, batch_size, district)
 
 
-def _run(source: str, out: str, batch_size: int) -> dict:
+def district_of(roster: str | None, years: str | None) -> District:
+    """The District of the command's --roster and --years, or of GIODQ_ROSTER and GIODQ_YEARS."""
+    s = settings()   # an empty parameter (a deployment's unset {{ $GIODQ_ROSTER }}) is no parameter
+    return preflight.check_district(roster or s.roster or None, years or s.years)
+
+
+def district_signature(district: District) -> str:
+    """What of the district a run depends on besides its inputs: a changed roster redoes the run."""
+    roster = district.roster.frame().to_json(orient="records", force_ascii=False) if district.roster else ""
+    return hashlib.sha256(f"{roster}\0{district.years}".encode()).hexdigest()[:16]
+
+
+def _run(source: str, out: str, batch_size: int, district: District | None = None) -> dict:
+    district = district or District()
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     refs = list_inputs(source)
     current_record = store.current(out)
     current = store.read_dataset(out) if current_record else None
-    todo = plan(refs, current_record, current[0] if current else None)
+    todo = plan(refs, current_record, current[0] if current else None, district_signature(district))
     if todo.unchanged:
         record = unchanged_record(uuid.uuid4().hex, source, out, started, todo, current_record,
                                   {"compare": time.perf_counter() - t0}, apply_inbox(out))
@@ -299,8 +366,8 @@ def _run(source: str, out: str, batch_size: int) -> dict:
     reports = with_versions([r for part in buckets(refs, batch_size)
                              for r in extract_batch(source, [ref.key for ref in part])], refs)
     t1 = time.perf_counter()
-    validation = validate_reports(reports, current)
+    validation = validate_reports(reports, current, district=district)
     t2 = time.perf_counter()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
-                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None)
+                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None, district)
     return publish(out, reports_table(reports, validation), validation, record)

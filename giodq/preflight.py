@@ -43,6 +43,33 @@ def check_rerun(key: str, source: str, out: str) -> None:
                            f"(no district run at OUT yet)")
 
 
+def check_district(roster: str | None, years: str | None = None):
+    """The District (district/scope.py) the command names: the roster read and checked (a bad one is
+    a RosterError, a CommandError, before any report is read), the years parsed."""
+    from giodq.district.roster import read_roster
+    from giodq.district.scope import District
+
+    return District(read_roster(roster) if roster else None, parse_years(years))
+
+
+def parse_years(text: str | None) -> tuple[int, ...]:
+    """'2023,2024' or '2022-2024' -> (2022, 2023, 2024); '' -> ()."""
+    years: set[int] = set()
+    for part in (text or "").replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        try:
+            a, b = int(lo), int(hi or lo)
+        except ValueError:
+            raise CommandError(f"年度应写作 2024、2023,2024 或 2022-2024 (years: {text!r})") from None
+        if not (1990 <= a <= b <= 2100):
+            raise CommandError(f"年度超出范围 (years out of range): {part}")
+        years |= set(range(a, b + 1))
+    return tuple(sorted(years))
+
+
 def store_uri(out: str) -> str:
     return out if store.is_s3(out) else str(Path(out).expanduser().resolve())
 

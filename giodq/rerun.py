@@ -1,9 +1,10 @@
 """Rerun one report after its unit uploads a corrected file: re-read it, replace its rows in the
 dataset at OUT, re-check what depends on it, rebuild the site, and record what changed.
 
-What depends on a report: its own rules, and the cross-year rules of the same body's report
-of the next year (whose 上年结转 is compared with this report's 结转下年度). Every other
-report's rows are left exactly as they were.
+What depends on a report: its own rules, the cross-year rules of the same unit's report of the
+next year (whose 上年结转 is compared with this report's 结转下年度), and the district's coverage
+(form.missing: the unit may have published now), drawn against the roster and years the run
+checked against unless the rerun names others. Every other report's findings are left as they were.
 """
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+import io
+
 import pandas as pd
+import pyarrow.parquet as pq
 
 from giodq import preflight
+from giodq.district import coverage as cov
+from giodq.district.roster import Roster
+from giodq.district.scope import District
 from giodq.extract import Extracted
 from giodq.ingest import key_as_given, open_source
 from giodq.pipeline import (
@@ -32,8 +39,8 @@ from giodq.validate.duplicates import (
     duplicates_record,
     flag_duplicates,
 )
-from giodq.validate.frames import normalise_body
-from giodq.validate.rules import ERROR, RULES, WARNING
+from giodq.settings import settings
+from giodq.validate.rules import ERROR, NO_REPORT, RULES, WARNING
 
 CROSS_YEAR = tuple(rule.id for rule in RULES if rule.id.startswith("cross_year."))
 CROSS_YEAR_SUITES = {suite for rule in RULES if rule.id in CROSS_YEAR for suite in rule.suites}
@@ -51,13 +58,28 @@ def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
                      sentence_hashes=list(hashes) if hashes is not None and not isinstance(hashes, float) else [])
 
 
-def _successors(report: Extracted, reports: pd.DataFrame) -> pd.DataFrame:
-    """Readable reports of the same body on the year after."""
-    if report.year is None or not report.body:
+def _successors(report: Extracted, reports: pd.DataFrame, links: dict[str, str]) -> pd.DataFrame:
+    """Readable reports of the same unit (``links``: body -> unit) on the year after."""
+    if report.year is None or not report.body or report.body not in links:
         return reports.iloc[0:0]
-    key = normalise_body(report.body)
-    same = reports["body"].map(lambda b: normalise_body(b) if isinstance(b, str) else None) == key
+    same = reports["body"].map(lambda b: links.get(b) if isinstance(b, str) else None) == links[report.body]
     return reports[same & (reports["year"] == report.year + 1) & (reports["status"] == "ok")]
+
+
+def district_for_rerun(out: str, roster: str | None, years: str | None, record: dict) -> District:
+    """The roster and years a rerun checks against: as given (or GIODQ_ROSTER / GIODQ_YEARS), else
+    the district run's (its dataset's roster.parquet, its record's years)."""
+    s = settings()
+    roster, years = roster or s.roster or None, years or s.years
+    given = preflight.check_district(roster, years)
+    if given.roster is None and not roster:
+        data = store.read_dataset_file(out, "roster.parquet")
+        if data is not None:
+            given = District(Roster.from_frame(pq.read_table(io.BytesIO(data)).to_pandas(), "roster.parquet"),
+                             given.years)
+    if not given.years:
+        given = District(given.roster, tuple((record.get("district") or {}).get("years_given") or ()))
+    return given
 
 
 def _identity(findings: pd.DataFrame) -> dict[tuple, str]:
@@ -65,17 +87,18 @@ def _identity(findings: pd.DataFrame) -> dict[tuple, str]:
             for f in findings.itertuples()}
 
 
-def rerun(key: str, source: str, out: str | Path) -> dict:
+def rerun(key: str, source: str, out: str | Path, roster: str | None = None, years: str | None = None) -> dict:
     """Rerun report ``key`` from ``source`` into the dataset at ``out``. Returns the run record,
     which lists the findings that appeared and the ones the correction resolved."""
     out = out_uri(out)
     key = key_as_given(source, key)   # also the full object key, or a path under SOURCE
     preflight.check_rerun(key, source, out)
     with lock(out, f"rerun {key}"):
-        return _rerun(key, source, out)
+        return _rerun(key, source, out, roster, years)
 
 
-def _rerun(key: str, source: str, out: str) -> dict:
+def _rerun(key: str, source: str, out: str, roster: str | None = None, years: str | None = None) -> dict:
+    district = district_for_rerun(out, roster, years, store.current(out) or {})
     old_reports, old_cells, old_findings = store.read_dataset(out, full=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -86,19 +109,27 @@ def _rerun(key: str, source: str, out: str) -> dict:
 
     others = old_reports[old_reports["report"] != key]
     other_cells = old_cells[old_cells["report"] != key]
-    validation = validate_reports([report], (others, other_cells))
+    district = District(district.roster, district.years, others)
+    validation = validate_reports([report], (others, other_cells), district=district)
     new_row = reports_table([report], validation)
     cells = pd.concat([other_cells, validation.cells], ignore_index=True)
     reports = pd.concat([others, new_row], ignore_index=True)
-    # a corrected file may end (or start) a duplicate: flagged over the whole district again
+    # the units of the whole district again (the roster may be another), and its duplicates: a
+    # corrected file may end (or start) one
+    matches, links = district.units_of(reports["body"])
+    units = cov.units_frame(reports, matches, links, district.roster).set_index("report")
+    for column in ("unit", "unit_match", "spelling", "level"):
+        reports[column] = reports["report"].map(units[column]).astype("object")
     reports = reports.drop(columns=["duplicates", "duplicate_kind"], errors="ignore").join(flag_duplicates(reports))
 
     # the next year's report compares its 上年结转 with this one: re-check its cross-year rules
-    successors = _successors(report, reports)
+    successors = _successors(report, reports, links)
     later = [_from_dataset(row, cells) for _, row in successors.iterrows()]
-    redo = validate_reports(later, (reports, cells), only=CROSS_YEAR_SUITES) if later else None
+    redo = (validate_reports(later, (reports, cells), only=CROSS_YEAR_SUITES, district=District(district.roster))
+            if later else None)
     touched = [key] + list(successors["report"])
-    kept = old_findings[~((old_findings["report"] == key)
+    # form.missing is drawn over the whole district again (validation's, with the others)
+    kept = old_findings[~((old_findings["report"] == key) | (old_findings["rule"] == "form.missing")
                           | (old_findings["report"].isin(successors["report"]) & old_findings["rule"].isin(CROSS_YEAR)))]
     parts = [kept, validation.findings]
     if redo is not None:
@@ -111,10 +142,11 @@ def _rerun(key: str, source: str, out: str) -> dict:
         reports[column] = reports["report"].map(by_report).fillna(0).astype("int64")
     t2 = time.perf_counter()
 
-    before = _identity(old_findings[old_findings["report"].isin(touched)])
-    after = _identity(findings[findings["report"].isin(touched)])
+    compared = [*touched, NO_REPORT]   # and the district's form.missing: a unit may have published now
+    before = _identity(old_findings[old_findings["report"].isin(compared)])
+    after = _identity(findings[findings["report"].isin(compared)])
     record = run_record(uuid.uuid4().hex, source, out, started, [report], validation,
-                        {"extract": t1 - t0, "validate": t2 - t1}, old_reports[old_reports["report"] == key])
+                        {"extract": t1 - t0, "validate": t2 - t1}, old_reports[old_reports["report"] == key], district)
     record |= {
         "kind": "rerun", "rerun": key, "rechecked": touched[1:],
         "duplicates": duplicates_record(duplicate_groups(reports)),

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     # is a dead run's (killed, machine lost) and the next run takes it over.
     lock_lease_s: float = 300
 
+    # The district's roster (output-contract.md, "Roster and coverage"): a .csv or .xlsx, a path or
+    # s3://bucket/key; --roster on the command line wins. Empty: no roster (units from the bodies).
+    roster: str = ""
+    # The years coverage is drawn for, "2023,2024" or "2022-2024"; empty: the years of the reports.
+    years: str = ""
+
     # The reviewers' site: its title in every page's header (the office, the district)
     site_title: str = "政府信息公开工作年度报告审核"
     # Where reviewers open the site when it is served over HTTP (a bucket behind a web server):

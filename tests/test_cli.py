@@ -20,7 +20,7 @@ def _giodq(*args, home, cwd=ROOT):
 def run_samples(tmp_path_factory):
     # relative paths, as the README's command gives them
     work = tmp_path_factory.mktemp("work")
-    (work / "samples").symlink_to(ROOT / "samples")
+    (work / "samples").symlink_to(ROOT / "samples" / "reports")
     proc = _giodq("run", "samples", "--out", "out", home=tmp_path_factory.mktemp("prefect"), cwd=work)
     return proc, work / "out"
 

@@ -20,6 +20,9 @@ REPORTS_SCHEMA = pa.schema([
     ("duplicates", pa.list_(pa.string())),                  # the other reports of its duplicate groups
     ("duplicate_kind", pa.list_(pa.string())),              # for each of them: same_content | same_body_year
     ("sentence_hashes", pa.list_(pa.string())),             # the narrative's sentences, digested (cross_year.copied)
+    # district/names.py: the roster's unit (null: on no unit; the body normalised without a roster),
+    # the rule that matched it, the spelling a gazetteer or similarity match rests on, the level
+    ("unit", pa.string()), ("unit_match", pa.string()), ("spelling", pa.string()), ("level", pa.string()),
 ])
 CELLS_SCHEMA = pa.schema([
     ("report", pa.string()), ("key", pa.string()), ("table", pa.string()), ("row", pa.string()),
@@ -30,24 +33,51 @@ FINDINGS_SCHEMA = pa.schema([
     ("report", pa.string()), ("rule", pa.string()), ("severity", pa.string()), ("cells", pa.list_(pa.string())),
     ("expected", pa.string()), ("observed", pa.string()), ("sentence", pa.string()), ("message", pa.string()),
     ("title", pa.string()), ("where", pa.string()),
+    ("unit", pa.string()), ("year", pa.int64()),           # form.missing has no report: its unit and year
     # the review loop (output-contract.md, "Review decisions")
     ("finding_id", pa.string()), ("state", pa.string()), ("note", pa.string()), ("decided_by", pa.string()),
     ("decided_at", pa.string()),
 ])
 
 
+COVERAGE_SCHEMA = pa.schema([
+    ("unit", pa.string()), ("level", pa.string()), ("year", pa.int64()), ("status", pa.string()),
+    ("reports", pa.list_(pa.string())),
+    ("counted", pa.string()),                 # the report that counts (null: cannot be told)
+    ("body", pa.string()), ("parent", pa.string()), ("on_roster", pa.bool_()), ("late", pa.bool_()),
+    ("published", pa.date32()), ("deadline", pa.date32()),
+    ("undated", pa.list_(pa.string())),       # the unit's reports whose year could not be read
+])
+SUMMARY_SCHEMA = pa.schema([
+    ("scope", pa.string()), ("year", pa.int64()), ("level", pa.string()), ("unit", pa.string()),
+    ("key", pa.string()), ("label", pa.string()), ("value", pa.float64()), ("reports", pa.int64()),
+    ("previous", pa.float64()), ("change", pa.float64()), ("ratio", pa.float64()),
+])
+ROSTER_SCHEMA = pa.schema([
+    ("unit", pa.string()), ("aliases", pa.list_(pa.string())), ("level", pa.string()), ("parent", pa.string()),
+])
+
+
 def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     # from_pandas semantics: NaN and pd.NA become Arrow nulls
-    return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+    return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)
 
 
-def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame) -> Path:
-    """Write out/dataset/*.parquet, into a release that is not current yet (publish/store.py)."""
+def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame,
+                  coverage: pd.DataFrame | None = None, summary: pd.DataFrame | None = None,
+                  roster: pd.DataFrame | None = None) -> Path:
+    """Write out/dataset/*.parquet, into a release that is not current yet (publish/store.py):
+    reports, cells, findings, coverage and summary (the district view), and the roster checked
+    against (when there was one: a rerun checks against the same)."""
     final = out / "dataset"
     final.mkdir(parents=True)
     pq.write_table(_table(reports, REPORTS_SCHEMA), final / "reports.parquet")
     pq.write_table(_table(cells, CELLS_SCHEMA), final / "cells.parquet")
     pq.write_table(_table(findings, FINDINGS_SCHEMA), final / "findings.parquet")
+    for name, frame, schema in (("coverage", coverage, COVERAGE_SCHEMA), ("summary", summary, SUMMARY_SCHEMA),
+                                ("roster", roster, ROSTER_SCHEMA)):
+        if frame is not None:
+            pq.write_table(_table(frame, schema), final / f"{name}.parquet")
     return final
 
 

@@ -33,7 +33,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 
 from giodq import progress
 from giodq.ingest import open_source, read_many
-from giodq.publish import review, sources
+from giodq.publish import dashboard, review, sources
 from giodq.publish.store import KEPT_ON_RERUN
 from giodq.settings import settings
 from giodq.validate.rules import RULES
@@ -59,8 +59,8 @@ def _escaped(value):
     return value
 
 
-def _gx_site(results: dict[str, dict], site_dir: Path, section: str, run_name: str) -> None:
-    """GX's Data Docs for the results, with giodq's views and report list."""
+def _gx_site(results: dict[str, dict], site_dir: Path, section: str, run_name: str, board: str = "") -> None:
+    """GX's Data Docs for the results, with giodq's views, district dashboard (``board``) and report list."""
     # GX's index template includes giodq_reports_section.html as template source: it holds only a
     # marker, and the rendered (autoescaped) report list replaces the marker in GX's output, so no
     # report text or file name is ever parsed as a template.
@@ -96,7 +96,7 @@ def _gx_site(results: dict[str, dict], site_dir: Path, section: str, run_name: s
                 run_id=run_id, batch_identifier=SUITE_BATCH[name])
             context.validation_results_store.set(key, result)
         context.build_data_docs(site_names=[SITE])
-    _insert_reports_section(site_dir / "index.html", marker, section)
+    _insert_reports_section(site_dir / "index.html", marker, section, board)
     for sheet in (site_dir / "static" / "styles").glob("*.css"):   # copied by GX, even if no page loads them
         _write_new(sheet, offline_css(sheet.read_text(encoding="utf-8")).encode("utf-8"))
 
@@ -119,18 +119,21 @@ def run_name(record: dict) -> str:
 
 
 # The report list in the index, between these (report text is escaped: it cannot hold "<!--"), so
-# that a review can redraw it without GX
+# that a review can redraw it without GX; the district dashboard before it, between its own
+# markers, which a review's redraw leaves as drawn (the run's coverage and charts)
 _SECTION = ("<!-- giodq:reports-section:start -->", "<!-- giodq:reports-section:end -->")
+_DASHBOARD = ("<!-- giodq:dashboard:start -->", "<!-- giodq:dashboard:end -->")
 
 
-def _insert_reports_section(index: Path, marker: str, section: str) -> None:
-    """Put the rendered report list where GX's index page has the marker. GX logs a page it cannot
-    draw and goes on, so an index without exactly one marker fails the build here instead of
-    publishing an empty site."""
+def _insert_reports_section(index: Path, marker: str, section: str, board: str = "") -> None:
+    """Put the rendered dashboard and report list where GX's index page has the marker. GX logs a
+    page it cannot draw and goes on, so an index without exactly one marker fails the build here
+    instead of publishing an empty site."""
     page = index.read_text(encoding="utf-8") if index.is_file() else ""
     if page.count(marker) != 1:
         raise RuntimeError(f"GX did not draw the site's index page ({index}; see the log above)")
-    _write_new(index, page.replace(marker, _SECTION[0] + section + _SECTION[1]).encode("utf-8"))
+    drawn = _DASHBOARD[0] + board + _DASHBOARD[1] + _SECTION[0] + section + _SECTION[1]
+    _write_new(index, page.replace(marker, drawn).encode("utf-8"))
 
 
 def replace_reports_section(page: str, section: str) -> str:
@@ -157,17 +160,26 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
                     findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
                     source_uri: str | None = None, changed: set[str] | None = None,
                     kept_from: Path | None = None, reviews: review.Reviews | None = None,
-                    run: str = "giodq") -> Path:
+                    run: str = "giodq", *, district: dict | None = None) -> Path:
     """The run's site in the new folder site_dir (inside a release that is not current yet: see
     publish/store.py); returns its index.html. Results are passed as JSON so that this stage needs
     nothing from the validate stage's GX context. ``changed``: only these reports' pages and sources
     are drawn (a rerun); the other reports' pages, sources and the GX pages they link to are kept
-    from the site at ``kept_from`` (the current release's), if given."""
+    from the site at ``kept_from`` (the current release's), if given. ``district``: the frames
+    ``coverage`` and ``summary`` (dataset/coverage.parquet, summary.parquet) the index's dashboard
+    is drawn from, either or both missing: the dashboard shows what there is (publish/dashboard.py)."""
     site_dir = site_dir.resolve()  # GX's filesystem store takes absolute paths only
     site_dir.mkdir(parents=True)
     reports = reports if reports is not None else pd.DataFrame(columns=["report", "status"])
     reviews = reviews or review.Reviews()
-    _gx_site(results, site_dir, review.reports_section(reports, findings, reviews.resolved), run)
+    district = district or {}
+    coverage, summary = district.get("coverage"), district.get("summary")
+    try:
+        board = dashboard.dashboard_section(coverage, summary, findings)
+    except Exception as e:   # a dashboard that cannot be drawn must not cost the run its site
+        log.exception("district dashboard")
+        board = dashboard.error_section(f"{type(e).__name__}: {e}")
+    _gx_site(results, site_dir, review.reports_section(reports, findings, reviews.resolved), run, board)
     suite_pages = _suite_pages(site_dir)
     if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
         raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
@@ -182,6 +194,10 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
     shutil.copytree(str(_ASSETS / "vendor"), site_dir / "static" / "vendor")
     (site_dir / "static" / "giodq").mkdir(parents=True)
     shutil.copy(str(_ASSETS / "giodq.css"), site_dir / "static" / "giodq" / "giodq.css")
+    try:
+        dashboard.write_charts(site_dir, coverage, summary, findings)
+    except Exception:   # a chart that cannot be drawn must not cost the run its site (its <img> shows its alt text)
+        log.exception("dashboard charts")
     if changed is not None:
         reports = reports[reports["report"].isin(changed) | (reports["status"] != "ok")]
     _report_pages(site_dir, reports, findings, cells, source_uri, rule_pages(suite_pages), reviews)
@@ -196,10 +212,11 @@ def rule_pages(suite_pages: dict[str, str]) -> dict[str, str]:
 def redraw(site_dir: Path, index_page: str, reports: pd.DataFrame, findings: pd.DataFrame, cells: pd.DataFrame,
            changed: set[str], suite_pages: dict[str, str], reviews: review.Reviews, kept_sources: set[str]) -> None:
     """After a review: the index (``index_page``, as drawn before, its report list redrawn) and the
-    pages of the ``changed`` reports, into site_dir; GX's pages, the other reports' pages and the
-    source copies stay as drawn. SOURCE is not read: a page links to the copy its release kept
-    (``kept_sources``: the names in the site's sources/), which is the file its findings were read
-    from, even if the unit has changed or removed it since."""
+    pages of the ``changed`` reports, into site_dir; GX's pages, the district dashboard and its
+    charts (the run's), the other reports' pages and the source copies stay as drawn. SOURCE is not
+    read: a page links to the copy its release kept (``kept_sources``: the names in the site's
+    sources/), which is the file its findings were read from, even if the unit has changed or
+    removed it since."""
     (site_dir / "reports").mkdir(parents=True, exist_ok=True)
     _write_new(site_dir / "index.html", replace_reports_section(
         index_page, review.reports_section(reports, findings, reviews.resolved)).encode("utf-8"))

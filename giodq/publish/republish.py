@@ -33,7 +33,9 @@ def review_record(current: dict, what: dict) -> dict:
 
 def republish(out: str, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame, record: dict,
               changed: set[str], reviews: Reviews) -> dict:
-    """Publish the release described above (OUT's lock held by the caller); returns its record."""
+    """Publish the release described above (OUT's lock held by the caller); returns its record.
+    The district's files (coverage, summary, roster) are the current release's, as they were."""
+    district = {name: data for name in store.DISTRICT_FILES if (data := store.read_dataset_file(out, name)) is not None}
     if store.is_s3(out):
         with tempfile.TemporaryDirectory(prefix="giodq-review-") as work:
             site = Path(work) / "data_docs"
@@ -43,7 +45,7 @@ def republish(out: str, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd
             keys = _keys(bucket, f"{prefix}data_docs/", ("validations/", "sources/"))
             docs.redraw(site, index, reports, findings, cells, changed, docs.suite_pages_from(keys), reviews,
                         {k.rsplit("/", 1)[-1] for k in keys if k.startswith("sources/")})
-            _dataset_and_record(Path(work), reports, cells, findings, record)
+            _dataset_and_record(Path(work), reports, cells, findings, record, district)
             store.upload(Path(work), out, record, partial=True, prune=False)
     else:
         current = store.current_release(out)
@@ -55,7 +57,7 @@ def republish(out: str, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd
             docs.redraw(site, index, reports, findings, cells, changed,
                         docs.suite_pages_from(p.relative_to(site).as_posix() for p in (site / "validations").rglob("*.html")),
                         reviews, kept)
-            _dataset_and_record(folder, reports, cells, findings, record)
+            _dataset_and_record(folder, reports, cells, findings, record, district)
     store.append_history(out, record)
     return record
 
@@ -68,6 +70,8 @@ def _keys(bucket: str, prefix: str, folders: tuple[str, ...]) -> list[str]:
 
 
 def _dataset_and_record(folder: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame,
-                        record: dict) -> None:
-    write_dataset(folder, reports, cells, findings)
+                        record: dict, district: dict[str, bytes]) -> None:
+    final = write_dataset(folder, reports, cells, findings)
+    for name, data in district.items():
+        (final / name).write_bytes(data)
     (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

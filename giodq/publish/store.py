@@ -50,6 +50,8 @@ POINTER = "current.json"
 CURRENT = "current"          # a local OUT's pointer: a link to releases/<run>
 PUBLISHED = ("dataset", "data_docs", "run.json")   # what a release holds, at the contract's paths
 DATASET_FILES = ("reports.parquet", "cells.parquet", "findings.parquet")
+# the district view's files (a run without a roster has coverage and summary, not roster)
+DISTRICT_FILES = ("coverage.parquet", "summary.parquet", "roster.parquet")
 # what a rerun keeps of the site: report pages, their sources, and the GX pages they link to
 KEPT_ON_RERUN = ("reports", "sources", "validations")
 # a rerun redraws only the reports it touched: the other pages, and the GX pages they link to,
@@ -108,6 +110,23 @@ def read_dataset(out: str | Path, full: bool = False) -> tuple[pd.DataFrame, ...
             body = client.get_object(Bucket=bucket, Key=pointer["release"] + "dataset/" + name)["Body"].read()
             (Path(tmp) / "dataset" / name).write_bytes(body)
         return reader(Path(tmp))
+
+
+def read_dataset_file(out: str | Path, name: str) -> bytes | None:
+    """One file of the current release's dataset (``coverage.parquet``...), or None when it has none."""
+    if not is_s3(out):
+        release = current_release(out) or Path(out)
+        path = release / "dataset" / name
+        return path.read_bytes() if path.is_file() else None
+    bucket, prefix = split_s3_uri(str(out))
+    pointer = get_json(bucket, prefix + POINTER)
+    if pointer is None:
+        return None
+    client = s3_client()
+    try:
+        return client.get_object(Bucket=bucket, Key=pointer["release"] + "dataset/" + name)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        return None
 
 
 def get_json(bucket: str, key: str) -> dict | None:
@@ -177,7 +196,8 @@ def upload(work: Path, out: str, record: dict, partial: bool = False, prune: boo
     _parallel(lambda rel: _put(bucket, site_prefix + rel, local[rel]), [r for r in changed if r != "index.html"])
     # 2. the complete dataset under its own release prefix
     tag = {"giodq-run-id": record["run_id"]}
-    _parallel(lambda name: _put(bucket, release + "dataset/" + name, work / "dataset" / name, tag), DATASET_FILES)
+    files = sorted(p.name for p in (work / "dataset").glob("*.parquet"))
+    _parallel(lambda name: _put(bucket, release + "dataset/" + name, work / "dataset" / name, tag), files)
     _put(bucket, release + "run.json", work / "run.json", tag)
     # 3. the commit
     pointer = {"release": release, "run_id": record["run_id"], "record": record}
@@ -189,7 +209,7 @@ def upload(work: Path, out: str, record: dict, partial: bool = False, prune: boo
     client = s3_client()
     _parallel(lambda name: client.copy_object(Bucket=bucket, Key=prefix + name,
                                               CopySource={"Bucket": bucket, "Key": release + name}),
-              [f"dataset/{name}" for name in DATASET_FILES] + ["run.json"])
+              [f"dataset/{name}" for name in files] + ["run.json"])
     # 5. what nobody links to any more: stale pages (a rerun did not list the kept ones), old releases
     if prune:
         _delete(bucket, [site_prefix + rel for rel in remote if rel not in local])

@@ -22,7 +22,7 @@ import pandas as pd
 
 from giodq.review.ids import unit_of
 from giodq.review.states import CONFIRMED, DISMISSED, GIODQ, OPEN, RESOLVED
-from giodq.validate.rules import BY_ID
+from giodq.validate.rules import BY_ID, NO_REPORT
 
 DECISION_COLUMNS = ["finding_id", "state", "note", "decided_by", "decided_at", "report", "unit", "year", "rule",
                     "title", "where", "observed", "expected", "sentence", "fingerprint", "previous_state",
@@ -77,8 +77,12 @@ def with_states(findings: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame
 def _context(findings: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
     """finding_id -> what a decision keeps of its finding."""
     ctx = findings.set_index("finding_id")[[c for c in _CONTEXT if c in findings]].copy()
-    ctx["unit"] = findings.set_index("finding_id")["report"].map(unit_of(reports))
-    ctx["year"] = findings.set_index("finding_id")["report"].map(reports.set_index("report")["year"])
+    by_id = findings.set_index("finding_id")
+    ctx["unit"] = by_id["report"].map(unit_of(reports))
+    ctx["year"] = by_id["report"].map(reports.drop_duplicates("report").set_index("report")["year"])
+    if "unit" in by_id:   # form.missing has no report: its unit and year are its own
+        own = by_id["report"] == NO_REPORT
+        ctx.loc[own, "unit"], ctx.loc[own, "year"] = by_id.loc[own, "unit"], by_id.loc[own, "year"]
     ctx["fingerprint"] = fingerprints(findings).to_numpy()
     return ctx
 

@@ -3,9 +3,10 @@ run, through reruns, and when the corrected file comes under another name.
 
 The id is made of what the problem is, never of the run or the file name:
 
-- the unit: the report's ``unit`` (a roster's name) where there is one, else its body (发布机构)
-  normalised as the cross-year rules match it; a report whose body could not be read is known by
-  its file name, as nothing else names it;
+- the unit: the report's ``unit`` where a roster names it (``unit_match``: district/names.py), else
+  its body (发布机构) normalised (frames.normalise_body: without a roster the ids stay what they
+  were before rosters); a report whose body could not be read is known by its file name, as nothing
+  else names it; a form.missing finding, which has no report, by its own ``unit`` and ``year``;
 - the year reported on;
 - the rule;
 - where the problem sits: the canonical cells the finding names (``t3.new_received.total``...);
@@ -25,12 +26,16 @@ import hashlib
 
 import pandas as pd
 
+from giodq.district.names import MATCHED
+from giodq.validate.rules import NO_REPORT
 from giodq.validate.frames import normalise_body
 
 
 def unit_of(reports: pd.DataFrame) -> pd.Series:
     """report -> the unit a finding of it belongs to (see the module's docstring)."""
     names = reports["unit"] if "unit" in reports else pd.Series(pd.NA, index=reports.index)
+    if "unit_match" in reports:
+        names = names.where(reports["unit_match"].isin(MATCHED))
     body = reports["body"].map(normalise_body, na_action="ignore")
     unit = names.where(names.notna() & (names.astype("string") != ""), body)
     return pd.Series(unit.where(unit.notna(), "file:" + reports["report"]).to_numpy(), index=reports["report"])
@@ -44,9 +49,15 @@ def finding_ids(findings: pd.DataFrame, reports: pd.DataFrame) -> pd.Series:
     meta = reports.drop_duplicates("report").set_index("report")
     published = pd.to_datetime(meta["published"], errors="coerce") if "published" in meta else None
     report = findings["report"].reset_index(drop=True)   # by position: the caller's index may repeat
+    own = report == NO_REPORT   # form.missing: the unit and year are the finding's own
+    own_unit = findings["unit"].reset_index(drop=True) if "unit" in findings else pd.Series(pd.NA, index=report.index)
+    own_year = findings["year"].reset_index(drop=True) if "year" in findings else pd.Series(pd.NA, index=report.index)
     parts = pd.DataFrame({
-        "unit": report.map(unit_of(reports)).astype("string").fillna(""),
-        "year": report.map(meta["year"]).astype("string").fillna(""),
+        "unit": report.map(unit_of(reports)).where(~own, own_unit).astype("string").fillna(""),
+        # written as the reports' years are (their dtype), so that ids made before stay as they were
+        "year": report.map(meta["year"]).astype("string").where(
+            ~own, pd.to_numeric(own_year, errors="coerce").astype(meta["year"].dtype if meta["year"].dtype.kind in "fiu"
+                                                                  else "Int64").astype("string")).fillna(""),
         "rule": findings["rule"].reset_index(drop=True).astype("string").fillna(""),
         "cells": findings["cells"].reset_index(drop=True).map(lambda c: ",".join(c) if c is not None else "")
         .astype("string"),

@@ -25,6 +25,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from giodq.review.ids import unit_of
+from giodq.validate.rules import NO_REPORT
 from giodq.review.states import CONFIRMED
 
 OFFICE = "政务公开办"
@@ -91,7 +92,13 @@ def notice(unit: str, findings: pd.DataFrame, reports: pd.DataFrame, by_file: bo
     else:
         doc.add_paragraph(f"{_text(unit)}：")
     meta = reports.set_index("report")
-    for report, items in findings.groupby("report", sort=True):
+    missing = findings[findings["report"] == NO_REPORT]
+    if len(missing):   # form.missing: no report to correct, one to publish
+        years = "、".join(f"{int(y)} 年度" for y in sorted(missing["year"].dropna().unique()))
+        doc.add_paragraph(f"经核查，截至本通知发出之日，未找到你单位{years}政府信息公开工作年度报告。请依照"
+                          f"《政府信息公开条例》第四十九条的规定尽快公布，并报送{OFFICE}；如已公布，请提供报告文件"
+                          f"或网址。（问题编号 {'、'.join(_text(i) for i in missing['finding_id'])}）")
+    for report, items in findings[findings["report"] != NO_REPORT].groupby("report", sort=True):
         row = meta.loc[report] if report in meta.index else None
         name = _text(row["title"]) if row is not None and isinstance(row.get("title"), str) else ""
         year = "" if row is None or pd.isna(row["year"]) else f"{int(row['year'])} 年度"
@@ -125,6 +132,9 @@ def notices(findings: pd.DataFrame, reports: pd.DataFrame) -> dict[str, bytes]:
         return {}
     key = confirmed["report"].map(unit_of(reports))
     key = key.where(key.notna(), BY_FILE + confirmed["report"])
+    own = confirmed["report"] == NO_REPORT   # form.missing: the roster's unit, which has no report
+    key = key.where(~own, confirmed["unit"] if "unit" in confirmed else None)
     names = unit_names(reports[reports["report"].isin(set(confirmed["report"]))])
+    names |= {u: u for u in confirmed.loc[own, "unit"].dropna()} if "unit" in confirmed else {}
     return {notice_name(k): notice(names.get(k, NO_UNIT), items, reports, by_file=k.startswith(BY_FILE))
             for k, items in confirmed.groupby(key, sort=True)}

@@ -33,7 +33,7 @@ from giodq.extract.limits import Limits, input_reason, sizes
 from giodq.extract.zipcheck import MAX_MEMBERS, zip_reason
 from giodq.review.decisions import Decision, fingerprints
 from giodq.review.states import BY_KEY, BY_WORD, DISMISSED, OPEN, REVIEWER_WORDS
-from giodq.validate.rules import SEVERITY_ZH
+from giodq.validate.rules import NO_REPORT, SEVERITY_ZH
 
 SHEET = "问题清单"
 # (header, width): the contract's columns first; 核对码 lets an import tell a stale row
@@ -95,8 +95,11 @@ def export(findings: pd.DataFrame, reports: pd.DataFrame, path: Path, page_url) 
     order = findings.assign(_sev=findings["severity"].map({"error": 0, "warning": 1})).sort_values(
         ["report", "_sev", "rule"], kind="stable")
     for i, f in enumerate(order.itertuples(), start=2):
-        values = [f.finding_id, units.get(f.report, NO_UNIT), f.report,
-                  None if pd.isna(years.get(f.report)) else str(int(years[f.report])), f"{f.title}（{f.rule}）",
+        own = f.report == NO_REPORT   # form.missing: the unit and year are the finding's own
+        unit = _text(getattr(f, "unit", None)) if own else units.get(f.report, NO_UNIT)
+        year = getattr(f, "year", None) if own else years.get(f.report)
+        values = [f.finding_id, unit or NO_UNIT, "（未发布）" if own else f.report,
+                  None if year is None or pd.isna(year) else str(int(year)), f"{f.title}（{f.rule}）",
                   SEVERITY_ZH.get(f.severity, f.severity), f.where, f.message, f.observed, f.expected, f.sentence,
                   BY_KEY[f.state].word if f.state in BY_KEY else f.state, f.note, f.decided_by, f.decided_at,
                   None, prints[f.Index], BY_KEY[f.state].word if f.state in BY_KEY else f.state, f.note]
@@ -106,7 +109,7 @@ def export(findings: pd.DataFrame, reports: pd.DataFrame, path: Path, page_url) 
             if text is not None:
                 cell.value = text
                 cell.data_type = "s"   # never a formula, whatever the report wrote
-        url = page_url(f.report)
+        url = page_url(f.report) if not own else None
         if url:
             link = ws.cell(row=i, column=HEADERS.index("报告页面") + 1, value="打开报告页面")
             link.hyperlink = url

@@ -6,8 +6,8 @@ which of a body's reports of a year counts as "last year"), and either is someth
 reviewer should know about, so every duplicate is flagged:
 
 - ``same_content``: readable reports with the same sha256 (the same file uploaded twice).
-- ``same_body_year``: readable reports whose body (normalised: frames.normalise_body) and year
-  are the same but whose contents differ (a corrected re-publication, a draft left beside the
+- ``same_body_year``: readable reports whose unit (``unit``, district/names.py: one unit under two
+  spellings is one unit; else the body normalised: frames.normalise_body) and year are the same but whose contents differ (a corrected re-publication, a draft left beside the
   final, two units' reports under one name). A group whose members are all byte-identical is
   only reported as ``same_content``.
 
@@ -40,10 +40,13 @@ def duplicate_groups(reports: pd.DataFrame) -> pd.DataFrame:
     """One row per duplicate group and member: ``group`` (a number, groups ordered by kind, body,
     year and first member), ``kind``, ``body`` (as the first member that names one writes it), ``year``,
     ``sha256`` (same_content groups only) and ``report``; members in key order."""
-    ok = reports.loc[reports["status"] == "ok", ["report", "sha256", "body", "year"]].copy()
+    ok = reports.loc[reports["status"] == "ok"].reindex(columns=["report", "sha256", "body", "year", "unit"]).copy()
     ok["report"] = ok["report"].astype("string")
     ok["year"] = ok["year"].astype("Int64")
-    ok["body_key"] = ok["body"].map(lambda b: normalise_body(b) if isinstance(b, str) else None)
+    body_key = ok["body"].map(lambda b: normalise_body(b) if isinstance(b, str) else None)
+    ok["body_key"] = pd.Series([u if isinstance(u, str) and u else b for u, b in zip(ok["unit"], body_key)],
+                               index=ok.index, dtype="object")
+    ok = ok.drop(columns="unit")
 
     same = ok.dropna(subset=["sha256"])
     same = same[same.duplicated("sha256", keep=False)].assign(kind=SAME_CONTENT, key=lambda d: d["sha256"])
@@ -64,7 +67,7 @@ def duplicate_groups(reports: pd.DataFrame) -> pd.DataFrame:
     rows["body"], rows["year"] = first["body"], first["year"]
     rows["first"] = first["report"]
     rows = rows.sort_values(["kind", "body", "year", "first", "report"], kind="stable", na_position="last")
-    rows["group"] = (rows[["kind", "key"]] != rows[["kind", "key"]].shift()).any(axis=1).cumsum().astype("Int64")
+    rows["group"] = (rows[["kind", "key"]] != rows[["kind", "key"]].shift()).any(axis=1).astype(bool).cumsum().astype("Int64")
     return rows[GROUP_COLUMNS].reset_index(drop=True)
 
 

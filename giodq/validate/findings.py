@@ -11,11 +11,12 @@ import pandas as pd
 from giodq import cells as cm
 from giodq.extract.parts import PARTS
 from giodq.validate.frames import FLOW_ROWS, JUMP_COUNTS, RESULTS_ROWS, unknown_totals
-from giodq.validate.rules import SEVERITY_ZH, rule
+from giodq.validate.rules import NO_REPORT, SEVERITY_ZH, rule
 from giodq.validate.suites import SUITE_BATCH
 
 FINDING_COLUMNS = ["report", "rule", "severity", "cells", "expected", "observed", "sentence", "message",
-                   "title", "where"]
+                   "title", "where", "unit", "year"]
+
 
 
 def fmt_number(x) -> str:
@@ -25,13 +26,16 @@ def fmt_number(x) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.6f}".rstrip("0").rstrip(".")
 
 
-def finding(report, rule_id, severity, cells, expected, observed, where, sentence=None) -> dict:
-    """One finding row, its message rendered from the rule's template."""
+def finding(report, rule_id, severity, cells, expected, observed, where, sentence=None, unit=None,
+            year=None) -> dict:
+    """One finding row, its message rendered from the rule's template. ``unit`` and ``year`` are
+    filled from the report's row (with_units) unless given (form.missing, which has no report)."""
     r = rule(rule_id)
     message = r.template.format(where=where, expected=expected, observed=observed, sentence=sentence or "")
     return {"report": report, "rule": rule_id, "severity": severity, "cells": list(cells),
             "expected": expected, "observed": observed, "sentence": sentence,
-            "message": f"【{SEVERITY_ZH[severity]}】{r.title}：{message}", "title": r.title, "where": where}
+            "message": f"【{SEVERITY_ZH[severity]}】{r.title}：{message}", "title": r.title, "where": where,
+            "unit": unit, "year": year}
 
 
 def _doubt(meta: dict, row: dict) -> str:
@@ -122,6 +126,24 @@ def _deadline_findings(cfg: dict, result: dict) -> list[dict]:
     meta = cfg["meta"]
     return [finding(row["report"], meta["rule_id"], meta["severity"], [], str(row["deadline"])[:10],
                     str(row["published"])[:10], f"{meta['where']}（{row['deadline_basis']}）")
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _body_findings(cfg: dict, result: dict) -> list[dict]:
+    """A body matched to its unit only through the gazetteer or one character (form.body)."""
+    meta = cfg["meta"]
+    return [finding(row["report"], meta["rule_id"], meta["severity"], [], str(row["unit"]), str(row["body"]),
+                    f"{meta['where']}（{row['spelling']}）")
+            for row in result.get("unexpected_index_list") or []]
+
+
+def _missing_findings(cfg: dict, result: dict) -> list[dict]:
+    """A unit on the roster with no report for a year of the run (form.missing): no report key."""
+    meta = cfg["meta"]
+    return [finding(NO_REPORT, meta["rule_id"], meta["severity"], [],
+                    f"于 {str(row['deadline'])[:10]} 前公布 {row['year']} 年度报告（{row['level']}）",
+                    "未找到该单位的年度报告", meta["where"].format(unit=row["unit"], year=row["year"]),
+                    unit=str(row["unit"]), year=int(row["year"]))
             for row in result.get("unexpected_index_list") or []]
 
 
@@ -235,6 +257,8 @@ _HANDLERS = {
     "problems": _problems_findings,
     "copied": _copied_findings,
     "jump": _jump_findings,
+    "body": _body_findings,
+    "missing": _missing_findings,
 }
 
 
@@ -252,6 +276,18 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
             rows.extend(_HANDLERS[cfg["meta"]["finding"]](cfg, r["result"]))
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
+
+
+def with_units(findings: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Each finding's ``unit`` (the roster's name, or the body normalised without a roster; null for
+    a body on no unit) and ``year``, from its report's row (``units``: report, unit, year)."""
+    meta = units.drop_duplicates("report").set_index("report")
+    unit = findings["unit"] if "unit" in findings else pd.Series(None, index=findings.index, dtype="object")
+    year = findings["year"] if "year" in findings else pd.Series(None, index=findings.index, dtype="object")
+    return findings.assign(
+        unit=unit.where(unit.notna(), findings["report"].map(meta["unit"])).astype("string"),
+        year=pd.to_numeric(year.where(year.notna(), findings["report"].map(meta["year"])),
+                           errors="coerce").astype("Int64"))
 
 
 CROSS_YEAR_RULES = ("cross_year.carry", "cross_year.in_force", "cross_year.copied", "cross_year.jump")

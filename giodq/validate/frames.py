@@ -39,6 +39,8 @@ from giodq import cells as cm
 from giodq.extract import Extracted
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
+from giodq.district import coverage as cov
+from giodq.district.scope import District
 from giodq.validate import levels as lv
 
 CELL_COLUMNS = ["report", "key", "table", "row", "col", "label", "kind", "raw", "value"]
@@ -46,7 +48,7 @@ CELL_COLUMNS = ["report", "key", "table", "row", "col", "label", "kind", "raw", 
 INDEX_COLUMNS = {
     "t3_columns": ["report", "col", "doubt_flow", "doubt_results"], "t3_rows": ["report", "row", "doubt"],
     "t4_rows": ["report", "row"],
-    "cells": ["report", "key"], "reports": ["report", "deadline_basis"], "tables": ["report", "table", "zero_cells"],
+    "cells": ["report", "key"], "reports": ["report", "deadline_basis", "body", "unit", "spelling"], "tables": ["report", "table", "zero_cells"],
     "totals": ["report", "key"],
     "claims": ["report", "sentence", "subject", "cells", "doubt"],
     "shares": ["report", "sentence", "stated", "count", "base"],
@@ -54,6 +56,7 @@ INDEX_COLUMNS = {
     "sections": ["report", "part", "title", "how", "before"], "problems": ["report", "sentence", "lacking"],
     "carry": ["report", "previous", "col", "doubt"], "in_force": ["report", "previous", "row"],
     "copied": ["report", "previous", "sentences", "same"], "jump": ["report", "previous", "count", "label", "this", "prev"],
+    "coverage": ["unit", "year", "level", "deadline"],
 }
 
 
@@ -311,7 +314,8 @@ def problems_frame(reports: list[Extracted]) -> pd.DataFrame:
 
 
 def normalise_body(name: str | None) -> str | None:
-    """A body's name as matched across years: full-width folded, spaces and punctuation dropped."""
+    """A body's name with full widths folded, spaces and punctuation dropped (a finding's id, without
+    a roster; the years are compared by unit: district/names.py)."""
     if not name:
         return None
     s = unicodedata.normalize("NFKC", name)
@@ -322,8 +326,9 @@ def _predecessors(current: pd.DataFrame, pool: pd.DataFrame) -> tuple[pd.DataFra
     """(report, previous) for each current report whose last year's report is known, and
     (report, undecided) for each whose last year's report cannot be told: the reason, in Chinese.
 
-    Last year's report is a report of the same body (normalise_body) on the year before, from this
-    run or from the dataset already at OUT (``pool``), chosen by this rule and never by file name:
+    Last year's report is a report of the same unit (``link``: district/names.py, so that a unit
+    that spelt its name otherwise last year is still compared with itself) on the year before, from
+    this run or from the dataset already at OUT (``pool``), chosen by this rule and never by file name:
 
     1. one such report: that one;
     2. several: the one published latest (``published``: the 成文日期 / 发布日期 the report gives),
@@ -334,9 +339,9 @@ def _predecessors(current: pd.DataFrame, pool: pd.DataFrame) -> tuple[pd.DataFra
        cross-year rules are not assessed, and ``undecided`` says why.
     """
     keys = ["body_key", "prev_year"]
-    cur = current.assign(body_key=current["body"].map(normalise_body, na_action="ignore"), prev_year=current["year"] - 1)
+    cur = current.assign(body_key=current["link"], prev_year=current["year"] - 1)
     cur = cur.dropna(subset=keys)[["report", *keys]]
-    cand = pool.assign(body_key=pool["body"].map(normalise_body, na_action="ignore")).dropna(subset=["body_key", "year"])
+    cand = pool.assign(body_key=pool["link"]).dropna(subset=["body_key", "year"])
     cand = cand.rename(columns={"report": "previous", "year": "prev_year"})[["previous", *keys, "published", "sha256"]]
     group = cand.groupby(keys)["published"]
     all_dated = group.transform("count") == group.transform("size")
@@ -374,7 +379,8 @@ JUMP_FACTOR, JUMP_FLOOR = 5, 20      # more than 5× up or below a fifth, both y
 
 def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                       previous: tuple[pd.DataFrame, pd.DataFrame] | None,
-                      placed: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                      placed: pd.DataFrame | None = None,
+                      links: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """``carry``: one row per report, table-3 column and predecessor: this year's 上年结转 and last
     year's 结转下年度 (``doubt``: either row placed only by position). ``in_force``: one row per report,
     document row (规章, 行政规范性文件) and predecessor: this year's in_force, repealed, issued and last
@@ -384,7 +390,8 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
     last year's count, and the bounds (a fifth, 5×). ``cells`` are the values the rules read
     (checked_values): the dataset's older reports get the same doubt on their totals
     (_totals_zero_beside_parts). The predecessor is chosen by ``_predecessors``; ``undecided``:
-    (report, why) where it cannot be."""
+    (report, why) where it cannot be. ``links``: body -> the unit the years are compared by
+    (District.units_of; without it, the body normalised)."""
     pool_cols = ["report", "body", "year", "published", "sha256", "sentence_hashes"]
     pool_reports, pool_cells = rep[pool_cols], cells[["report", "key", "value"]]
     if previous is not None:
@@ -400,6 +407,9 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
         pool_cells = pd.concat([pool_cells, older_cells], ignore_index=True)
     pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
+    link = (lambda b: links.get(b)) if links is not None else normalise_body  # noqa: E731
+    pool_reports["link"] = pool_reports["body"].map(link, na_action="ignore").astype("string")
+    rep = rep.assign(link=rep["body"].map(link, na_action="ignore").astype("string"))
     pairs, undecided = _predecessors(rep, pool_reports)
     values = pool_cells.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
     value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
@@ -466,13 +476,65 @@ def _copied_frame(pairs: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _inputs(reports: list[Extracted]) -> pd.DataFrame:
+    return pd.DataFrame({"report": pd.Series([r.report for r in reports], dtype="string"),
+                         "body": pd.Series([r.body for r in reports], dtype="object"),
+                         "year": pd.Series([r.year for r in reports], dtype="Int64"),
+                         "status": [r.status for r in reports],
+                         "published": pd.to_datetime(pd.Series([r.published for r in reports], dtype="object")),
+                         "sha256": [r.sha256 for r in reports]})
+
+
+def district_frames(reports: list[Extracted], previous: tuple[pd.DataFrame, pd.DataFrame] | None,
+                    district: District) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """(units, coverage, links): each report's unit (coverage.units_frame), the coverage of the
+    district (this run's reports, and a rerun's others), and body -> link for the cross-year rules
+    (over this run's and the dataset's bodies)."""
+    inputs = _inputs(reports)
+    whole = inputs
+    if district.others is not None and len(district.others):
+        others = district.others[~district.others["report"].isin(inputs["report"])]
+        others = others.reindex(columns=inputs.columns).astype({"published": "object"})
+        others["published"] = pd.to_datetime(others["published"], errors="coerce")
+        whole = pd.concat([inputs.astype({"published": "object"}), others.astype({"published": "object"})],
+                          ignore_index=True)
+        whole["published"] = pd.to_datetime(whole["published"], errors="coerce")
+    bodies = list(whole["body"]) + (list(previous[0]["body"]) if previous is not None else [])
+    matches, links = district.units_of(bodies)
+    units = cov.units_frame(whole, matches, links, district.roster)
+    coverage = cov.coverage_frame(whole, units, district.roster, list(district.years) or None)
+    return units[units["report"].isin(inputs["report"])].reset_index(drop=True), coverage, links
+
+
+def coverage_check_frame(coverage: pd.DataFrame) -> pd.DataFrame:
+    """The coverage rows form.missing checks (the suite ``coverage``): a unit on the roster with no
+    report for a year, unless it has a report whose year could not be read."""
+    return pd.DataFrame({
+        "unit": coverage["unit"].astype("string"), "year": coverage["year"].astype("int64"),
+        "level": coverage["level"].astype("string"),
+        "deadline": pd.Series([str(d) for d in coverage["deadline"]], dtype="string"),
+        "status": coverage["status"].astype("string"),
+        "on_roster": coverage["on_roster"].astype("int64"),
+        "undated": pd.Series([len(u) if isinstance(u, list) else 0 for u in coverage["undated"]], dtype="int64"),
+    })
+
+
 def validation_frames(reports: list[Extracted],
                       previous: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-                      roster_levels: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+                      roster_levels: dict[str, str] | None = None,
+                      district: District | None = None) -> dict[str, pd.DataFrame]:
     """All the frames of a run, by batch name. ``previous``: (reports, cells) of the dataset already
-    at OUT, for the cross-year rules; ``roster_levels``: report -> the roster's 层级 of its unit."""
+    at OUT, for the cross-year rules; ``roster_levels``: report -> the roster's 层级 of its unit
+    (taken from ``district``'s roster when it has one); ``district``: the roster, the years and a
+    rerun's other reports (frames ``units`` and ``coverage``)."""
+    district = district or District()
+    units, coverage, links = district_frames(reports, previous, district)
+    if district.roster is not None:
+        roster_levels = dict(zip(units.loc[units["level_source"] == "roster", "report"],
+                                 units.loc[units["level_source"] == "roster", "level"]))
     cells = cells_frame(reports)
     rep = reports_frame(reports, roster_levels)
+    rep = rep.merge(units[["report", "unit", "unit_match", "spelling", "unit_note"]], on="report", how="left")
     totals = totals_frame(cells)
     checked = checked_values(cells, unknown_totals(totals))
     placed = placed_frame(reports)
@@ -481,7 +543,7 @@ def validation_frames(reports: list[Extracted],
                               {"doubt_flow": t3(FLOW_ROWS), "doubt_results": t3(RESULTS_ROWS)})
     t3_rows = _table_frame(checked, rep, "t3", "row", [c.key for c in cm.T3_COLS])
     t3_rows["doubt"] = _doubts(placed, t3_rows["report"], ("t3." + t3_rows["row"]).map(lambda k: [k]))
-    cross_year = cross_year_frames(rep, checked, previous, placed)
+    cross_year = cross_year_frames(rep, checked, previous, placed, links)
     # why last year's report could not be told, per report (findings.not_assessed reads it)
     undecided = cross_year.pop("undecided").set_index("report")["undecided"]
     rep["cross_year_undecided"] = rep["report"].map(undecided).astype("string")
@@ -499,4 +561,7 @@ def validation_frames(reports: list[Extracted],
         "sections": sections_frame(reports),
         "problems": problems_frame(reports),
         **cross_year,
+        "units": units,
+        "coverage_table": coverage,
+        "coverage": coverage_check_frame(coverage),
     }

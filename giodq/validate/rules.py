@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ERROR, WARNING = "error", "warning"
+NO_REPORT = ""   # the report key of a finding with no report (form.missing: a unit's year not published)
 SEVERITY_ZH = {ERROR: "错误", WARNING: "提示"}
 
 
@@ -97,6 +98,15 @@ RULES: tuple[Rule, ...] = (
          "没有名册时按机关名称判断，无法判断时按 3 月 31 日。",
          "{where}：发布日期为 {observed}，应不晚于 {expected}。",
          ("#form",), ("reports",)),
+    Rule("form.missing", ERROR, "未发布年度报告",
+         "名册所列单位，本次检查的每个年度都应有一份年度报告（有报告未能读取年度的单位不作判断）。",
+         "{where}：{observed}，应{expected}。",
+         ("#form", "#district"), ("coverage",)),
+    Rule("form.body", WARNING, "发布机构名称",
+         "报告所写发布机构名称只有按行政区划名录更正地名、或按乡镇街道名称一字之差，才能对应名册单位"
+         "（如“沐阳县”应为“沭阳县”），请核实名称。",
+         "{where}：报告写作「{observed}」，对应名册单位「{expected}」。",
+         ("#form", "#district"), ("reports",)),
     Rule("form.sections", ERROR, "六部分齐全",
          "报告按格式分为六部分（一、总体情况；二、主动公开政府信息情况；三、收到和处理政府信息公开申请情况；"
          "四、政府信息公开行政复议、行政诉讼情况；五、存在的主要问题及改进情况；六、其他需要报告的事项），"

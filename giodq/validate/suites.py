@@ -34,7 +34,8 @@ SUITE_BATCH = {"t3_columns": "t3_columns", "t3_rows": "t3_rows", "t4_rows": "t4_
                "cells": "cells", "reports": "reports", "tables": "tables", "totals": "totals",
                "claims": "claims", "shares": "shares", "placeholders": "placeholders",
                "sections": "sections", "problems": "problems",
-               "carry": "carry", "in_force": "in_force", "copied": "copied", "jump": "jump"}
+               "carry": "carry", "in_force": "in_force", "copied": "copied", "jump": "jump",
+               "coverage": "coverage"}
 _NAMESPACE = uuid.UUID("6f1c1a8e-0b7e-4c55-9a43-1f1d0e6b5a21")
 _GX_SEVERITY = {ERROR: "critical", WARNING: "warning"}
 
@@ -124,7 +125,16 @@ def reports_expectations() -> list:
         _tag(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="deadline", column_B="published", or_equal=True,
                                                          ignore_row_if="either_value_is_missing"),
              "reports", "form.deadline", "发布时间", finding="deadline", observed="published", expected="deadline"),
+        # district/names.py: matched to a unit only by correcting a place name or a town's one character
+        _tag(gxe.ExpectColumnValuesToNotBeInSet(column="unit_match", value_set=["gazetteer", "similar"]),
+             "reports", "form.body", "发布机构名称", finding="body"),
     ]
+
+
+def coverage_expectations() -> list:
+    return [_tag(gxe.ExpectColumnValuesToNotBeInSet(column="status", value_set=["missing"],
+                                                    row_condition=(Column("on_roster") == 1) & (Column("undated") == 0)),
+                 "coverage", "form.missing", "{unit}（{year} 年度）", finding="missing")]
 
 
 def zero_markers_expectations() -> dict[str, list]:
@@ -203,7 +213,8 @@ BUILDERS = {"t3_columns": t3_columns_expectations, "t3_rows": t3_rows_expectatio
             "carry": lambda: cross_year_expectations()["carry"],
             "in_force": lambda: cross_year_expectations()["in_force"],
             "copied": lambda: cross_year_expectations()["copied"],
-            "jump": lambda: cross_year_expectations()["jump"]}
+            "jump": lambda: cross_year_expectations()["jump"],
+            "coverage": coverage_expectations}
 
 
 def build_suite(name: str) -> dict:
