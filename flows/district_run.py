@@ -96,7 +96,7 @@ def _district_run(source: str, out: str, batch_size: int | None = None, roster: 
                   years: str | None = None) -> dict:
     out = pipeline.out_uri(out)
     preflight.check_run(source, out)
-    district = pipeline.district_of(roster, years)
+    district = preflight.district_of(roster, years)
     with lock(out, "run"):   # one run at a time on an OUT
         return _checked_run(source, out, batch_size, district)
 

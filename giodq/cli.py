@@ -5,6 +5,10 @@ import argparse
 import contextlib
 import sys
 
+# Cache the bytecode of what giodq imports, even where PYTHONDONTWRITEBYTECODE is set (this machine
+# does): without it, every command compiles GX, Prefect and pandas again (~15 s a call).
+sys.dont_write_bytecode = False
+
 from giodq.settings import apply_prefect_defaults
 
 
@@ -116,6 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("review", "notices"):
         return _review(args)
 
+    # Prefect's temporary server starts now, while the command is checked and the libraries load
+    apply_prefect_defaults()
+    from giodq.prefect_server import start_early
+
+    server = start_early()
+    code = _checked(args, server)
+    if server and code == 2:   # the command was refused before Prefect was used: stop it now
+        server.stop()
+    # otherwise it stops at exit, after Prefect has sent the run's last logs and events (atexit, LIFO)
+    return code
+
+
+def _checked(args, server) -> int:
     from giodq import preflight
     from giodq.publish import lock
 
@@ -135,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         except (preflight.CommandError, lock.OutBusy) as e:
             print(f"giodq: {e}", file=sys.stderr)
             return 2
-        return _rerun(args, out) if args.command == "rerun" else _run(args, out)
+        return _rerun(args, out, server) if args.command == "rerun" else _run(args, out, server)
 
 
 def _review(args) -> int:
@@ -177,16 +194,23 @@ def _with_progress(args, work):
 
 def _check_district(args) -> None:
     """The roster and the years, read and checked before any report is (RosterError, CommandError)."""
-    from giodq.pipeline import district_of
+    from giodq.preflight import district_of
 
     district_of(args.roster, args.years)
 
 
-def _rerun(args, out: str) -> int:
-    apply_prefect_defaults()
+def _ready(server) -> None:
+    if server:
+        from giodq.settings import settings
+
+        server.wait(settings().prefect_startup_timeout_s)
+
+
+def _rerun(args, out: str, server=None) -> int:
     from flows.rerun import rerun
 
     try:
+        _ready(server)
         record = _with_progress(args, lambda: rerun(key=args.key, source=args.source, out=out, roster=args.roster,
                                                     years=args.years))
     except Exception as e:
@@ -199,11 +223,11 @@ def _rerun(args, out: str) -> int:
     return _exit_for_findings(args, out)
 
 
-def _run(args, out: str) -> int:
-    apply_prefect_defaults()
+def _run(args, out: str, server=None) -> int:
     from flows.district_run import district_run
 
     try:
+        _ready(server)
         record = _with_progress(args, lambda: district_run(source=args.source, out=out, batch_size=args.batch_size,
                                                            dask_address=args.dask_address, roster=args.roster,
                                                            years=args.years))

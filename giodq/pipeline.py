@@ -333,15 +333,9 @@ def run(source: str, out: str | Path, batch_size: int = 200, roster: str | None 
     ``roster``, ``years``: as the command's --roster and --years (GIODQ_ROSTER, GIODQ_YEARS)."""
     out = out_uri(out)
     preflight.check_run(source, out)
-    district = district_of(roster, years)
+    district = preflight.district_of(roster, years)
     with lock(out, "run"):
         return _run(source, out, batch_size, district)
-
-
-def district_of(roster: str | None, years: str | None) -> District:
-    """The District of the command's --roster and --years, or of GIODQ_ROSTER and GIODQ_YEARS."""
-    s = settings()   # an empty parameter (a deployment's unset {{ $GIODQ_ROSTER }}) is no parameter
-    return preflight.check_district(roster or s.roster or None, years or s.years)
 
 
 def district_signature(district: District) -> str:

@@ -43,6 +43,14 @@ def check_rerun(key: str, source: str, out: str) -> None:
                            f"(no district run at OUT yet)")
 
 
+def district_of(roster: str | None, years: str | None):
+    """The District of the command's --roster and --years, or of GIODQ_ROSTER and GIODQ_YEARS."""
+    from giodq.settings import settings
+
+    s = settings()   # an empty parameter (a deployment's unset {{ $GIODQ_ROSTER }}) is no parameter
+    return check_district(roster or s.roster or None, years or s.years)
+
+
 def check_district(roster: str | None, years: str | None = None):
     """The District (district/scope.py) the command names: the roster read and checked (a bad one is
     a RosterError, a CommandError, before any report is read), the years parsed."""

@@ -1,8 +1,14 @@
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# The tests and the processes they start cache their bytecode, as the giodq command does (cli.py):
+# the environment is not byte-compiled on install, and this machine sets PYTHONDONTWRITEBYTECODE.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "reports"

@@ -276,3 +276,22 @@ def test_a_missing_unit_is_in_the_workbook_and_gets_a_notice(district, tmp_path,
     assert f.loc[f["rule"] == "form.missing", "state"].tolist() == ["confirmed"]
     # the review's release keeps the district's files
     assert (out / "dataset" / "coverage.parquet").exists() and (out / "dataset" / "roster.parquet").exists()
+
+
+def test_a_roster_in_a_bucket(tmp_path):
+    """--roster s3://bucket/key on a real S3 endpoint (moto's server): read as a file is; a key
+    that is not there is one clear error."""
+    import boto3
+
+    from giodq.preflight import district_of
+    from s3_server import moto_server
+
+    with moto_server():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="office")
+        s3.put_object(Bucket="office", Key="2024/名册.csv", Body=ROSTER.encode("utf-8-sig"))   # Excel's BOM
+        district = district_of("s3://office/2024/名册.csv", "2024")
+        assert [u.name for u in district.roster.units][:2] == ["淮安市人民政府", "洪泽区人民政府"]
+        assert district.years == (2024,)
+        with pytest.raises(RosterError, match="无法读取名册"):
+            district_of("s3://office/2024/missing.csv", None)

@@ -145,9 +145,11 @@ def read_roster(uri: str) -> Roster:
 
     try:
         if store.is_s3(uri):
-            from giodq.s3 import s3_client, split_s3_uri
+            from giodq.s3 import s3_client
 
-            bucket, key = split_s3_uri(uri)
+            bucket, _, key = uri.removeprefix("s3://").partition("/")   # an object's key, not a prefix
+            if not bucket or not key or key.endswith("/"):
+                raise RosterError(f"名册应为一个文件 s3://bucket/key (the roster must name an object): {uri}")
             head = s3_client().head_object(Bucket=bucket, Key=key)
             if head.get("ContentLength", 0) > MAX_ROSTER_MB << 20:
                 raise RosterError(f"名册 {uri} 超过 {MAX_ROSTER_MB} MB (the roster is too large)")
