@@ -194,9 +194,16 @@ def _with_progress(args, work):
 
 def _check_district(args) -> None:
     """The roster and the years, read and checked before any report is (RosterError, CommandError)."""
-    from giodq.preflight import district_of
+    from giodq.preflight import district_of, store_uri
 
-    district_of(args.roster, args.years)
+    if args.command == "rerun":   # the run's roster, or a refusal of another one
+        from giodq.district.scope import district_for_rerun
+        from giodq.publish import store
+
+        out = store_uri(args.out)
+        district_for_rerun(out, args.roster, args.years, store.current(out) or {})
+    else:
+        district_of(args.roster, args.years)
 
 
 def _ready(server) -> None:

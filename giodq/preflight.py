@@ -62,20 +62,26 @@ def check_district(roster: str | None, years: str | None = None):
 
 def parse_years(text: str | None) -> tuple[int, ...]:
     """'2023,2024' or '2022-2024' -> (2022, 2023, 2024); '' -> ()."""
+    import re
+
     years: set[int] = set()
     for part in (text or "").replace("，", ",").split(","):
         part = part.strip()
         if not part:
             continue
-        lo, _, hi = part.partition("-")
-        try:
-            a, b = int(lo), int(hi or lo)
-        except ValueError:
-            raise CommandError(f"年度应写作 2024、2023,2024 或 2022-2024 (years: {text!r})") from None
-        if not (1990 <= a <= b <= 2100):
-            raise CommandError(f"年度超出范围 (years out of range): {part}")
+        got = re.fullmatch(r"([0-9]{4})(?:-([0-9]{4}))?", part, flags=re.ASCII)
+        if not got:
+            raise CommandError(f"年度应写作 2024、2023,2024 或 2022-2024 (years: {part[:20]!r})")
+        a, b = int(got[1]), int(got[2] or got[1])
+        if a > b:
+            raise CommandError(f"年度范围应从早到晚，如 2022-2024 (years: {part})")
+        if not (1990 <= a and b <= 2100) or b - a >= MAX_YEARS:
+            raise CommandError(f"年度应在 1990 至 2100 之间，且不超过 {MAX_YEARS} 年 (years out of range: {part})")
         years |= set(range(a, b + 1))
     return tuple(sorted(years))
+
+
+MAX_YEARS = 30
 
 
 def store_uri(out: str) -> str:

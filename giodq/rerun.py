@@ -13,15 +13,11 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import io
-
 import pandas as pd
-import pyarrow.parquet as pq
 
 from giodq import preflight
 from giodq.district import coverage as cov
-from giodq.district.roster import Roster
-from giodq.district.scope import District
+from giodq.district.scope import District, district_for_rerun
 from giodq.extract import Extracted
 from giodq.ingest import key_as_given, open_source
 from giodq.pipeline import (
@@ -39,7 +35,6 @@ from giodq.validate.duplicates import (
     duplicates_record,
     flag_duplicates,
 )
-from giodq.settings import settings
 from giodq.validate.rules import ERROR, NO_REPORT, RULES, WARNING
 
 CROSS_YEAR = tuple(rule.id for rule in RULES if rule.id.startswith("cross_year."))
@@ -66,22 +61,6 @@ def _successors(report: Extracted, reports: pd.DataFrame, links: dict[str, str])
     return reports[same & (reports["year"] == report.year + 1) & (reports["status"] == "ok")]
 
 
-def district_for_rerun(out: str, roster: str | None, years: str | None, record: dict) -> District:
-    """The roster and years a rerun checks against: as given (or GIODQ_ROSTER / GIODQ_YEARS), else
-    the district run's (its dataset's roster.parquet, its record's years)."""
-    s = settings()
-    roster, years = roster or s.roster or None, years or s.years
-    given = preflight.check_district(roster, years)
-    if given.roster is None and not roster:
-        data = store.read_dataset_file(out, "roster.parquet")
-        if data is not None:
-            given = District(Roster.from_frame(pq.read_table(io.BytesIO(data)).to_pandas(), "roster.parquet"),
-                             given.years)
-    if not given.years:
-        given = District(given.roster, tuple((record.get("district") or {}).get("years_given") or ()))
-    return given
-
-
 def _identity(findings: pd.DataFrame) -> dict[tuple, str]:
     return {(f.report, f.rule, f.where, f.sentence if isinstance(f.sentence, str) else ""): f.message
             for f in findings.itertuples()}
@@ -93,6 +72,7 @@ def rerun(key: str, source: str, out: str | Path, roster: str | None = None, yea
     out = out_uri(out)
     key = key_as_given(source, key)   # also the full object key, or a path under SOURCE
     preflight.check_rerun(key, source, out)
+    district_for_rerun(out, roster, years, store.current(out) or {})   # refused before any work
     with lock(out, f"rerun {key}"):
         return _rerun(key, source, out, roster, years)
 

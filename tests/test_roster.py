@@ -5,14 +5,12 @@ altered: bodies, years and dates rewritten."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ROOT, read_fixture
+from conftest import read_fixture
 from giodq import cli
 from giodq.district import names
 from giodq.district.roster import RosterError, parse_roster
@@ -188,7 +186,7 @@ BAD = {
     "alias-twice.csv": ((ROSTER + "洪泽区财政局,洪泽区政府,部门,\n").encode(), "同时属于"),
     "gbk.csv": (ROSTER.encode("gb18030"), "不是 UTF-8"),
     "bad-level.csv": ((ROSTER + "洪泽区财政局,,局,\n").encode(), "层级"),
-    "not-a-workbook.xlsx": (b"PK\x03\x04 not really", "不是可读取的 Excel"),
+    "not-a-workbook.xlsx": (b"PK\x03\x04 not really", "无法作为 ZIP 压缩包打开"),
 }
 
 

@@ -104,10 +104,13 @@ def coverage_frame(reports: pd.DataFrame, units: pd.DataFrame, roster: Roster | 
     undated_of = ok[ok["year"].isna()].groupby("link")["report"].agg(list).to_dict()
     if roster is not None:
         mine = dated[dated["on_roster"]]
+        by_unit = dict(tuple(mine.groupby("unit", sort=False)))   # once, not per unit: a province has 10,000s
+        none = mine.iloc[0:0]
         for u in roster.units:
-            of_unit = mine[mine["unit"] == u.name]
+            of_unit = by_unit.get(u.name, none)
+            by_year = dict(tuple(of_unit.groupby("year", sort=False))) if len(of_unit) else {}
             for year in the_years:
-                row(u.name, u.level, year, of_unit[of_unit["year"] == year], True, None)
+                row(u.name, u.level, year, by_year.get(year, none), True, None)
                 rows[-1]["undated"] = sorted(undated_of.get(u.name, []))
         others = dated[~dated["on_roster"]]
         for (link, year), group in others.groupby([others["link"].fillna(""), "year"], sort=True):

@@ -57,6 +57,14 @@ def is_division(name: str) -> bool:
     return name in divisions()
 
 
+def contains(parent: str, child: str) -> bool | None:
+    """Whether division ``child`` lies in ``parent`` (洪泽区 in 淮安市: True; in 宿迁市: False); None
+    when the gazetteer does not know ``parent`` as a province or city."""
+    under = _within().get(parent)
+    return None if under is None else child in under
+
+
+@functools.lru_cache(maxsize=65536)
 def corrections(name: str, within: str | None = None) -> tuple[str, ...]:
     """The divisions ``name`` is one replaced character away from (same length, same kind), under
     the division ``within`` when it names one that has such a child; empty when ``name`` is a
@@ -69,12 +77,20 @@ def corrections(name: str, within: str | None = None) -> tuple[str, ...]:
     return inside or near
 
 
+MAX_PLACES = 6   # 省 市 区 and a few more: a longer chain is no body's name
+
+
 def leading_places(key: str) -> list[str]:
     """The place names ``key`` (a normalised body) starts with, in order: 江苏省淮安市洪泽区商务局 ->
     [江苏省, 淮安市, 洪泽区]; a segment counts when it is a division or a misspelling of one
     (沐阳县人民政府 -> [沐阳县])."""
+    return list(_leading_places(key))
+
+
+@functools.lru_cache(maxsize=65536)
+def _leading_places(key: str) -> tuple[str, ...]:
     out, rest = [], key
-    while rest:
+    while rest and len(out) < MAX_PLACES:
         # the shortest segment ending in a kind character that is a division (or near one)
         for end in range(2, min(len(rest), 11) + 1):
             seg = rest[:end]
@@ -84,4 +100,4 @@ def leading_places(key: str) -> list[str]:
                 break
         else:
             break
-    return out
+    return tuple(out)

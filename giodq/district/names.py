@@ -25,6 +25,7 @@ says which spelling is right.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ HOW_ZH = {EXACT: "名称一致", ALIAS: "别名", NORMALISED: "写法不同（�
 TOWN_KINDS = ("街道", "镇", "乡", "苏木")
 # rule 6 only for a town's name of three characters or more: 东关街道 and 西关街道 are two streets
 SIMILAR_MIN = 3
+MAX_VARIANTS = 64
+# a body longer than this (a title or a sentence read as 发布机构) is matched by rules 1 to 3 only
+MAX_KEY = 40
 _SPACE_PUNCT = re.compile(r"[\s\W_]+")
 _GOV_END = re.compile(rf"(?<=[{gz.KINDS}乡镇])政府$")
 
@@ -74,15 +78,34 @@ def _has_place(form: str) -> bool:
 def forms(key: str) -> list[str]:
     """``key`` and what is left of it after each division it starts with (rule 4), while a place is
     left: 淮安市洪泽区商务局 -> [淮安市洪泽区商务局, 洪泽区商务局]."""
-    out, rest = [key], key
+    return [f for f, _ in forms_left_out(key)]
+
+
+@functools.lru_cache(maxsize=65536)
+def forms_left_out(key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """forms(), each with the divisions left out of it (淮安市洪泽区商务局 -> (洪泽区商务局, (淮安市,)))."""
+    out, rest, left = [(key, ())], key, ()
     for place in gz.leading_places(key):
         if not gz.is_division(place):
             break
-        rest = rest[len(place):]
+        rest, left = rest[len(place):], (*left, place)
         if not rest or not _has_place(rest):
             break
-        out.append(rest)
-    return out
+        out.append((rest, left))
+    return tuple(out)
+
+
+def _agree(body_left: tuple[str, ...], unit_left: tuple[str, ...], form: str) -> bool:
+    """Whether a body and a unit that share ``form`` once these divisions are left out can be one:
+    only one of them may have written places the other left out (北京市朝阳区 is not 长春市朝阳区),
+    and those places must hold what follows (宿迁市洪泽区 is no 洪泽区: that is 淮安市's)."""
+    if body_left and unit_left:
+        return False
+    left = body_left or unit_left
+    places = [p for p in gz.leading_places(form) if gz.is_division(p)]
+    if left and places:
+        return all(gz.contains(parent, places[0]) is not False for parent in left)
+    return True
 
 
 @dataclass(frozen=True)
@@ -108,7 +131,7 @@ class _Index:
     exact: dict[str, str] = field(default_factory=dict)
     alias: dict[str, str] = field(default_factory=dict)
     keys: dict[str, set[str]] = field(default_factory=dict)
-    forms: dict[str, set[str]] = field(default_factory=dict)
+    forms: dict[str, set[tuple[str, tuple[str, ...]]]] = field(default_factory=dict)   # form -> (unit, left out)
     towns: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
 
     def add(self, unit: str, names: tuple[str, ...], aliases: tuple[str, ...] = ()) -> None:
@@ -120,8 +143,8 @@ class _Index:
             if not key:
                 continue
             self.keys.setdefault(key, set()).add(unit)
-            for f in forms(key):
-                self.forms.setdefault(f, set()).add(unit)
+            for f, left in forms_left_out(key):
+                self.forms.setdefault(f, set()).add((unit, left))
                 town = _town(f)
                 if town:
                     self.towns.setdefault((len(f), town[2]), []).append((f, unit))
@@ -132,14 +155,15 @@ def _by_keys(index: _Index, key: str) -> tuple[str, set[str]]:
     if key in index.keys:
         return NORMALISED, index.keys[key]
     units: set[str] = set()
-    for f in forms(key):
-        units |= index.forms.get(f, set())
+    for f, left in forms_left_out(key):
+        units |= {unit for unit, theirs in index.forms.get(f, ()) if _agree(left, theirs, f)}
     return PREFIX, units
 
 
 def _variants(key: str) -> list[tuple[str, str]]:
-    """(corrected key, spelling) for each way of correcting the misspelt places ``key`` starts with."""
-    places = gz.leading_places(key)[:4]
+    """(corrected key, spelling) for each way of correcting the misspelt places ``key`` starts with
+    (at most MAX_VARIANTS: a name of many misspelt places is no name to correct)."""
+    places = gz.leading_places(key)[:3]
     options, before = [], None
     for place in places:
         fixes = gz.corrections(place, before)
@@ -150,7 +174,7 @@ def _variants(key: str) -> list[tuple[str, str]]:
     rest = key[sum(map(len, places)):]
     out = []
     for combo in product(*options):
-        if len(out) >= 256:
+        if len(out) >= MAX_VARIANTS:
             break
         out.append(("".join(p for p, _ in combo) + rest, "；".join(s for _, s in combo if s)))
     return out
@@ -207,6 +231,8 @@ def _match(index: _Index, body: str, similar: bool = True) -> Match:
     key = name_key(body)
     if not key:
         return Match(None, NONE)
+    if len(key) > MAX_KEY:
+        return _decide(index.keys.get(key, set()), NORMALISED) or Match(None, NONE)
     how, units = _by_keys(index, key)
     decided = _decide(units, how)
     if decided:

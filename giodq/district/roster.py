@@ -12,7 +12,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from giodq.validate.levels import BY_NAME as LEVELS
 NAME, ALIASES, LEVEL, PARENT = "单位名称", "别名", "层级", "上级"
 REQUIRED = (NAME, ALIASES, LEVEL)
 MAX_ROSTER_MB = 16          # a district's roster is hundreds of rows; a province's, tens of thousands
+MAX_UNPACKED_MB = 64        # an .xlsx's members inflated, together
+MAX_UNITS = 200_000
 _SEPARATORS = re.compile(r"[、;；,，\n]+")
 
 
@@ -60,6 +61,12 @@ class Roster:
                          for r in frame.itertuples(index=False)), source)
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A roster's text inside an error message: one line, no terminal control characters."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _clean(value) -> str:
     """A cell as text: NFC, trimmed, invisible format characters dropped."""
     if value is None or (isinstance(value, float) and value != value):
@@ -79,20 +86,46 @@ def _rows_csv(data: bytes, where: str) -> list[list[str]]:
         except UnicodeDecodeError:
             pass
         raise RosterError(f"名册 {where} 不是 UTF-8 编码{hint} (the roster is not UTF-8: byte {e.start})") from None
-    return [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    try:
+        rows = []
+        for row in csv.reader(io.StringIO(text)):
+            if any(c.strip() for c in row):
+                rows.append(row)
+                if len(rows) > MAX_UNITS + 1:
+                    raise RosterError(f"名册 {where} 超过 {MAX_UNITS} 个单位 (more than {MAX_UNITS} units)")
+        return rows
+    except csv.Error as e:   # a field past csv's limit, a stray quote
+        raise RosterError(f"名册 {where} 不是可读取的 CSV 文件 (not a readable CSV: {_shown(str(e))})") from None
 
 
 def _rows_xlsx(data: bytes, where: str) -> list[list[str]]:
+    from dataclasses import replace
+
     from openpyxl import load_workbook   # only when a roster is a workbook
 
+    from giodq.extract.limits import Limits
+    from giodq.extract.zipcheck import office_zip_reason
+
+    why = office_zip_reason(data, replace(Limits.resolve(), members_bytes=MAX_UNPACKED_MB << 20), "名册工作簿")
+    if why:   # a zip bomb, a damaged file: refused before openpyxl inflates anything
+        raise RosterError(f"名册 {where} 未读取：{_shown(why.split(': ', 1)[-1], 160)}")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()   # read every row, not only those a stale <dimension> names
+        rows = []
+        for row in sheet.iter_rows(values_only=True, max_col=16):
+            cells = [_clean(c) for c in row]
+            if any(cells):
+                rows.append(cells)
+                if len(rows) > MAX_UNITS + 1:
+                    raise RosterError(f"名册 {where} 超过 {MAX_UNITS} 个单位 (more than {MAX_UNITS} units)")
+        book.close()
+    except RosterError:
+        raise
+    except Exception as e:   # openpyxl raises many kinds on a damaged workbook
         raise RosterError(f"名册 {where} 不是可读取的 Excel 工作簿 (not a readable .xlsx): {type(e).__name__}") from None
-    sheet = book.worksheets[0]
-    rows = [[_clean(c) for c in row] for row in sheet.iter_rows(values_only=True, max_col=16)]
-    book.close()
-    return [row for row in rows if any(row)]
+    return rows
 
 
 def parse_roster(data: bytes, where: str) -> Roster:
@@ -105,6 +138,8 @@ def parse_roster(data: bytes, where: str) -> Roster:
     rows = (_rows_csv if suffix == ".csv" else _rows_xlsx)(data, where)
     if not rows:
         raise RosterError(f"名册 {where} 是空的 (the roster is empty)")
+    if len(rows) < 2:
+        raise RosterError(f"名册 {where} 中没有单位，只有标题行 (the roster lists no unit)")
     header = [_clean(c) for c in rows[0]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -118,10 +153,11 @@ def parse_roster(data: bytes, where: str) -> Roster:
         if not name:
             raise RosterError(f"名册 {where} 第 {n} 行没有单位名称 (row {n} has no 单位名称)")
         if name in line_of:
-            raise RosterError(f"名册 {where} 中单位名称「{name}」重复：第 {line_of[name]} 行和第 {n} 行 (duplicate name)")
+            raise RosterError(f"名册 {where} 中单位名称「{_shown(name)}」重复：第 {line_of[name]} 行和第 {n} 行 "
+                              f"(duplicate name)")
         if level not in LEVELS:
-            raise RosterError(f"名册 {where} 第 {n} 行「{name}」的层级「{level}」应为 {'、'.join(LEVELS)} 之一 "
-                              f"(unknown level)")
+            raise RosterError(f"名册 {where} 第 {n} 行「{_shown(name)}」的层级「{_shown(level)}」应为 "
+                              f"{'、'.join(LEVELS)} 之一 (unknown level)")
         line_of[name] = n
         aliases = tuple(dict.fromkeys(a for a in (_clean(x) for x in _SEPARATORS.split(cell(row, ALIASES)))
                                       if a and a != name))
@@ -130,13 +166,28 @@ def parse_roster(data: bytes, where: str) -> Roster:
         for alias in unit.aliases:
             owner = claimed.setdefault(alias, unit.name)
             if owner != unit.name:
-                raise RosterError(f"名册 {where} 中别名「{alias}」同时属于「{owner}」和「{unit.name}」 "
-                                  f"(an alias claimed by two units)")
+                raise RosterError(f"名册 {where} 中别名「{_shown(alias)}」同时属于「{_shown(owner)}」和"
+                                  f"「{_shown(unit.name)}」 (an alias claimed by two units)")
     for unit in units:
         if unit.name in claimed and claimed[unit.name] != unit.name:
-            raise RosterError(f"名册 {where} 中「{unit.name}」既是单位名称，又是「{claimed[unit.name]}」的别名 "
-                              f"(a name that is also another unit's alias)")
+            raise RosterError(f"名册 {where} 中「{_shown(unit.name)}」既是单位名称，又是「{_shown(claimed[unit.name])}」"
+                              f"的别名 (a name that is also another unit's alias)")
+    _check_keys(units, where)
     return Roster(tuple(units), where)
+
+
+def _check_keys(units: list[Unit], where: str) -> None:
+    """Two units whose names are one name written two ways (甲县人民政府, 甲县政府): no body could be
+    matched to either, so the roster is refused."""
+    from giodq.district.names import name_key
+
+    seen: dict[str, str] = {}
+    for unit in units:
+        for name in (unit.name, *unit.aliases):
+            key = name_key(name)
+            if key and seen.setdefault(key, unit.name) != unit.name:
+                raise RosterError(f"名册 {where} 中「{_shown(seen[key])}」与「{_shown(unit.name)}」的名称"
+                                  f"（「{_shown(name)}」）写法不同但实为同一名称 (two units under one name)")
 
 
 def read_roster(uri: str) -> Roster:

@@ -2,6 +2,7 @@
 and (for a rerun) the district's other reports, which coverage is drawn over too."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,3 +22,27 @@ class District:
         bodies = sorted({b for b in bodies if isinstance(b, str) and b.strip()})
         matches = match_bodies(bodies, self.roster)
         return matches, links(bodies, matches)
+
+
+def district_for_rerun(out: str, roster: str | None, years: str | None, record: dict) -> District:
+    """The roster and years a rerun checks against: the district run's (its dataset's roster.parquet,
+    its record's years). A rerun re-checks one report, so another roster (--roster, GIODQ_ROSTER)
+    is refused: it would change every report's unit, which is a new district run."""
+    from giodq import preflight
+    from giodq.publish import store
+    from giodq.settings import settings
+
+    s = settings()
+    roster, years = roster or s.roster or None, years or s.years
+    given = preflight.check_district(roster, years)
+    data = store.read_dataset_file(out, "roster.parquet")
+    used = Roster.from_frame(pd.read_parquet(io.BytesIO(data)), "roster.parquet") if data else None
+    if given.roster is not None and (used is None or _rows(given.roster) != _rows(used)):
+        raise preflight.CommandError(
+            f"名册 {roster} 与全区检查所用的名册不同：重新检查只检查一份报告，换用新名册请重新运行 giodq run "
+            f"(a rerun checks against the run's roster; run the district again with a new roster)")
+    return District(used, given.years or tuple((record.get("district") or {}).get("years_given") or ()))
+
+
+def _rows(roster: Roster) -> list[tuple]:
+    return [(u.name, tuple(u.aliases), u.level, u.parent or None) for u in roster.units]

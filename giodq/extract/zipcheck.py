@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import struct
+from dataclasses import replace
 import zipfile
 import zlib
 
@@ -109,3 +110,18 @@ def _name(info: zipfile.ZipInfo) -> str:
     """A member's name as shown to a reviewer: printable, and short (names are untrusted too)."""
     name = "".join(ch if ch.isprintable() else "?" for ch in info.filename[:120])
     return name + ("…" if len(info.filename) > 120 else "")
+
+
+def office_zip_reason(data: bytes, limits: Limits, kind: str) -> str | None:
+    """zip_reason for a file whose members are all read together (a workbook: XLSX): its members'
+    total inflated size is bounded by ``limits.members_bytes``, and so each member's."""
+    if data.count(_CENTRAL_ENTRY) <= MAX_MEMBERS:   # else zip_reason says so without listing
+        try:
+            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        except Exception:   # zip_reason says what is wrong with it
+            infos = []
+        total = sum(info.file_size for info in infos)
+        if total > limits.members_bytes:
+            got, limit = sizes(total, limits.members_bytes)
+            return f"too_large: {kind} 内 {len(infos)} 个文件解压后共 {got}，超过上限 {limit}"
+    return zip_reason(data, replace(limits, member_bytes=limits.members_bytes), kind=kind)

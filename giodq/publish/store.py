@@ -215,7 +215,10 @@ def upload(work: Path, out: str, record: dict, partial: bool = False, prune: boo
         _delete(bucket, [site_prefix + rel for rel in remote if rel not in local])
     releases = _listing(bucket, prefix + "releases/")
     names = sorted({k.split("/", 1)[0] for k in releases})   # <started>-<run>: oldest first
-    old = set(names[:-max(1, settings().keep_releases)]) - {run_name(record)}
+    # the current release is kept and counted whatever its place in that order (two releases of
+    # one second sort by their run ids)
+    others = [n for n in names if n != run_name(record)]
+    old = set(others[:max(0, len(others) - (max(1, settings().keep_releases) - 1))])
     if old and record.get("kind") not in RUN_KINDS:   # reviews do not push the last run's release out
         kinds = ((n, (get_json(bucket, f"{prefix}releases/{n}/run.json") or {}).get("kind")) for n in reversed(names))
         old -= {next((n for n, kind in kinds if kind in RUN_KINDS), None)}

@@ -22,7 +22,6 @@ from giodq.publish.sources import report_id
 from giodq.review import inbox, loop, notices
 from giodq.review import store as review_store
 from giodq.review.decisions import with_states
-from giodq.review.ids import unit_of
 from giodq.review.states import CONFIRMED, RESOLVED
 from giodq.review.workbook import export, too_large
 from giodq.settings import settings
@@ -113,7 +112,8 @@ def write_notices(out: str) -> list[str]:
         written = [review_store.write_notice(out, name, data) for name, data in sorted(documents.items())]
         if documents:
             confirmed = set(findings.loc[findings["state"] == CONFIRMED, "report"])
-            linked = {report for report, unit in unit_of(reports).items() if notices.notice_name(unit) in documents}
+            linked = {report for report, unit in notices.notice_unit(reports).items()
+                      if isinstance(unit, str) and notices.notice_name(unit) in documents}
             decisions = review_store.read_decisions(out)
             resolved = decisions[decisions["state"] == RESOLVED] if len(decisions) else decisions
             republish(out, reports, cells, findings, review_record(record, {"notices": sorted(documents)}),

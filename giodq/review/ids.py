@@ -3,10 +3,13 @@ run, through reruns, and when the corrected file comes under another name.
 
 The id is made of what the problem is, never of the run or the file name:
 
-- the unit: the report's ``unit`` where a roster names it (``unit_match``: district/names.py), else
-  its body (发布机构) normalised (frames.normalise_body: without a roster the ids stay what they
-  were before rosters); a report whose body could not be read is known by its file name, as nothing
-  else names it; a form.missing finding, which has no report, by its own ``unit`` and ``year``;
+- the unit: the report's body (发布机构) normalised (frames.normalise_body), or, where a roster
+  matched the body to its unit only through its places or a misspelling (``unit_match`` prefix,
+  gazetteer, similar: district/names.py), the roster's name normalised; so the ids stay when the
+  roster renames a unit (the old name an alias) and when a unit corrects its spelling, and without
+  a roster they are what they were before rosters; a report whose body could not be read is known
+  by its file name, as nothing else names it; a form.missing finding, which has no report, by its
+  own ``unit`` and ``year``;
 - the year reported on;
 - the rule;
 - where the problem sits: the canonical cells the finding names (``t3.new_received.total``...);
@@ -26,18 +29,23 @@ import hashlib
 
 import pandas as pd
 
-from giodq.district.names import MATCHED
+from giodq.district.names import GAZETTEER, PREFIX, SIMILAR
 from giodq.validate.rules import NO_REPORT
+
+BY_PLACE = (PREFIX, GAZETTEER, SIMILAR)
 from giodq.validate.frames import normalise_body
 
 
 def unit_of(reports: pd.DataFrame) -> pd.Series:
     """report -> the unit a finding of it belongs to (see the module's docstring)."""
     names = reports["unit"] if "unit" in reports else pd.Series(pd.NA, index=reports.index)
-    if "unit_match" in reports:
-        names = names.where(reports["unit_match"].isin(MATCHED))
+    # a body that names its unit itself (exactly, by an alias, written otherwise) is the unit: its ids
+    # stay when the roster renames the unit; one matched through its places or a misspelling is known
+    # by the roster's name, so that the ids stay when the unit corrects its spelling
+    through = reports["unit_match"].isin(BY_PLACE) if "unit_match" in reports else pd.Series(False, index=reports.index)
+    names = names.where(through)
     body = reports["body"].map(normalise_body, na_action="ignore")
-    unit = names.where(names.notna() & (names.astype("string") != ""), body)
+    unit = names.map(normalise_body, na_action="ignore").where(names.notna() & (names.astype("string") != ""), body)
     return pd.Series(unit.where(unit.notna(), "file:" + reports["report"]).to_numpy(), index=reports["report"])
 
 

@@ -2,9 +2,10 @@
 openness office sends: the unit, the report, each problem with its place in the tables, what the
 report says and what it should be, the sentence quoted, and a blank for the correction deadline.
 
-One notice per unit as finding_id knows it (ids.unit_of: the roster's name, else the body
-normalised), so that a unit's reports of several years, or written with its name spelt in two
-ways, get one notice. A report whose body could not be read has no unit: its notice is its own,
+One notice per unit (``notice_unit``: the roster's unit where the body is on the roster, else the
+body normalised as finding_id knows it), so that a unit's reports of several years, or written
+with its name spelt in two ways, get one notice, and a unit on the roster with no report
+(form.missing) gets one too. A report whose body could not be read has no unit: its notice is its own,
 named after its file (未识别单位-<file>), and says so.
 
 Report text goes into the document as text runs only (python-docx escapes it); the file's name is
@@ -24,6 +25,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from giodq.district.names import MATCHED
 from giodq.review.ids import unit_of
 from giodq.validate.rules import NO_REPORT
 from giodq.review.states import CONFIRMED
@@ -46,9 +48,21 @@ def notice_name(unit: str) -> str:
     return f"{clean[:60]}-{digest}.docx"
 
 
+def notice_unit(reports: pd.DataFrame) -> pd.Series:
+    """report -> the unit its notice is addressed to: the roster's unit, else ids.unit_of's."""
+    own = unit_of(reports)
+    if "unit" not in reports or "unit_match" not in reports:
+        return own
+    roster = pd.Series(reports["unit"].to_numpy(), index=reports["report"].to_numpy())
+    on = pd.Series(reports["unit_match"].isin(MATCHED).to_numpy(), index=reports["report"].to_numpy())
+    roster = roster[~roster.index.duplicated()]
+    on = on[~on.index.duplicated()]
+    return own.where(~on.reindex(own.index, fill_value=False), roster.reindex(own.index))
+
+
 def report_notice_name(report: pd.Series) -> str:
     """The name of the notice that covers a report (a row of reports.parquet)."""
-    return notice_name(unit_of(pd.DataFrame([report.to_dict()])).iloc[0])
+    return notice_name(notice_unit(pd.DataFrame([report.to_dict()])).iloc[0])
 
 
 def unit_names(reports: pd.DataFrame) -> dict[str, str]:
@@ -59,7 +73,7 @@ def unit_names(reports: pd.DataFrame) -> dict[str, str]:
     shown = written("body") if "body" in rows else pd.Series(None, index=rows.index, dtype="object")
     if "unit" in rows:
         shown = written("unit").fillna(shown)
-    names = pd.DataFrame({"key": unit_of(rows.reset_index()), "name": shown}).dropna().sort_index()
+    names = pd.DataFrame({"key": notice_unit(rows.reset_index()), "name": shown}).dropna().sort_index()
     return names.groupby("key")["name"].first().to_dict()
 
 
@@ -130,7 +144,7 @@ def notices(findings: pd.DataFrame, reports: pd.DataFrame) -> dict[str, bytes]:
     confirmed = findings[findings["state"] == CONFIRMED] if len(findings) else findings
     if not len(confirmed):
         return {}
-    key = confirmed["report"].map(unit_of(reports))
+    key = confirmed["report"].map(notice_unit(reports))
     key = key.where(key.notna(), BY_FILE + confirmed["report"])
     own = confirmed["report"] == NO_REPORT   # form.missing: the roster's unit, which has no report
     key = key.where(~own, confirmed["unit"] if "unit" in confirmed else None)

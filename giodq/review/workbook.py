@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
-import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,8 +28,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from giodq.extract.limits import Limits, input_reason, sizes
-from giodq.extract.zipcheck import MAX_MEMBERS, zip_reason
+from giodq.extract.limits import Limits, input_reason
+from giodq.extract.zipcheck import office_zip_reason
 from giodq.review.decisions import Decision, fingerprints
 from giodq.review.states import BY_KEY, BY_WORD, DISMISSED, OPEN, REVIEWER_WORDS
 from giodq.validate.rules import NO_REPORT, SEVERITY_ZH
@@ -153,17 +152,8 @@ def too_large(name: str, size: int) -> WorkbookError | None:
 
 def _zip_reason(data: bytes, limits: Limits) -> str | None:
     """Why the workbook's zip is not opened (see the module's docstring), or None."""
-    if data.count(b"PK\x01\x02") <= MAX_MEMBERS:   # else zip_reason says so without listing
-        try:
-            infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-        except Exception:   # zip_reason says what is wrong with it
-            infos = []
-        total = sum(info.file_size for info in infos)
-        if total > limits.members_bytes:
-            got, limit = sizes(total, limits.members_bytes)
-            return f"too_large: {KIND} 内 {len(infos)} 个文件解压后共 {got}，超过上限 {limit}（GIODQ_MAX_MEMBERS_MB）"
-    # with every member within the total, zip_reason's per-member bound (a DOCX's) never applies
-    return zip_reason(data, replace(limits, member_bytes=limits.members_bytes), kind=KIND)
+    reason = office_zip_reason(data, limits, KIND)
+    return reason + "（GIODQ_MAX_MEMBERS_MB）" if reason and "解压后共" in reason else reason
 
 
 def read(data: bytes, name: str) -> list[dict]:
