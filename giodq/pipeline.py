@@ -322,8 +322,8 @@ def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: di
 
 
 def out_uri(out: str | Path) -> str:
-    """OUT as given: s3://... kept, a folder made absolute."""
-    return str(out) if store.is_s3(out) else str(Path(out).expanduser().resolve())
+    """OUT as given: s3://... kept, a folder made absolute (as the command's checks take it)."""
+    return preflight.store_uri(str(out))
 
 
 def run(source: str, out: str | Path, batch_size: int = 200, roster: str | None = None,

@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from giodq import preflight
-from giodq.district import coverage as cov
 from giodq.district.scope import District, district_for_rerun
 from giodq.extract import Extracted
 from giodq.ingest import key_as_given, open_source
@@ -53,11 +52,13 @@ def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
                      sentence_hashes=list(hashes) if hashes is not None and not isinstance(hashes, float) else [])
 
 
-def _successors(report: Extracted, reports: pd.DataFrame, links: dict[str, str]) -> pd.DataFrame:
-    """Readable reports of the same unit (``links``: body -> unit) on the year after."""
-    if report.year is None or not report.body or report.body not in links:
+def _successors(report: Extracted, reports: pd.DataFrame, link: pd.Series) -> pd.DataFrame:
+    """Readable reports of the same unit (``link``: report -> the unit the years are compared by)
+    on the year after."""
+    mine = link.get(report.report)
+    if report.year is None or not isinstance(mine, str):
         return reports.iloc[0:0]
-    same = reports["body"].map(lambda b: links.get(b) if isinstance(b, str) else None) == links[report.body]
+    same = reports["report"].map(link) == mine
     return reports[same & (reports["year"] == report.year + 1) & (reports["status"] == "ok")]
 
 
@@ -72,13 +73,12 @@ def rerun(key: str, source: str, out: str | Path, roster: str | None = None, yea
     out = out_uri(out)
     key = key_as_given(source, key)   # also the full object key, or a path under SOURCE
     preflight.check_rerun(key, source, out)
-    district_for_rerun(out, roster, years, store.current(out) or {})   # refused before any work
+    district = district_for_rerun(out, roster, years, store.current(out) or {})   # refused before any work
     with lock(out, f"rerun {key}"):
-        return _rerun(key, source, out, roster, years)
+        return _rerun(key, source, out, district)
 
 
-def _rerun(key: str, source: str, out: str, roster: str | None = None, years: str | None = None) -> dict:
-    district = district_for_rerun(out, roster, years, store.current(out) or {})
+def _rerun(key: str, source: str, out: str, district: District) -> dict:
     old_reports, old_cells, old_findings = store.read_dataset(out, full=True)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -94,16 +94,15 @@ def _rerun(key: str, source: str, out: str, roster: str | None = None, years: st
     new_row = reports_table([report], validation)
     cells = pd.concat([other_cells, validation.cells], ignore_index=True)
     reports = pd.concat([others, new_row], ignore_index=True)
-    # the units of the whole district again (the roster may be another), and its duplicates: a
-    # corrected file may end (or start) one
-    matches, links = district.units_of(reports["body"])
-    units = cov.units_frame(reports, matches, links, district.roster).set_index("report")
+    # the units of the whole district as the validation matched them (a new spelling may link
+    # others), and its duplicates: a corrected file may end (or start) one
+    units = validation.units.set_index("report")
     for column in ("unit", "unit_match", "spelling", "level"):
         reports[column] = reports["report"].map(units[column]).astype("object")
     reports = reports.drop(columns=["duplicates", "duplicate_kind"], errors="ignore").join(flag_duplicates(reports))
 
     # the next year's report compares its 上年结转 with this one: re-check its cross-year rules
-    successors = _successors(report, reports, links)
+    successors = _successors(report, reports, units["link"])
     later = [_from_dataset(row, cells) for _, row in successors.iterrows()]
     redo = (validate_reports(later, (reports, cells), only=CROSS_YEAR_SUITES, district=District(district.roster))
             if later else None)

@@ -85,7 +85,7 @@ def coverage_frame(reports: pd.DataFrame, units: pd.DataFrame, roster: Roster | 
     parent = {u.name: u.parent for u in roster.units} if roster else {}
     rows = []
 
-    def row(unit, level, year, group, on_roster, body):
+    def row(unit, level, year, group, on_roster, undated):
         counted = counted_report(group) if len(group) else None
         level_ = lv.BY_NAME.get(level) if isinstance(level, str) else None
         deadline = (level_ or lv.LATEST).deadline(year)
@@ -95,10 +95,10 @@ def coverage_frame(reports: pd.DataFrame, units: pd.DataFrame, roster: Roster | 
                   MISSING if not len(group) else DUPLICATE if len(group) > 1 else LATE if late else PUBLISHED)
         rows.append({"unit": unit, "level": level, "year": year, "status": status,
                      "reports": sorted(group["report"].astype(str)), "counted": counted,
-                     "body": body if body is not None else (group["body"].dropna().iloc[0]
-                                                            if group["body"].notna().any() else None),
+                     "body": group["body"].dropna().iloc[0] if group["body"].notna().any() else None,
                      "parent": parent.get(unit), "on_roster": bool(on_roster), "late": late,
-                     "published": published.date() if pd.notna(published) else None, "deadline": deadline})
+                     "published": published.date() if pd.notna(published) else None, "deadline": deadline,
+                     "undated": sorted(undated)})
 
     dated = ok[ok["year"].notna()]
     undated_of = ok[ok["year"].isna()].groupby("link")["report"].agg(list).to_dict()
@@ -110,19 +110,16 @@ def coverage_frame(reports: pd.DataFrame, units: pd.DataFrame, roster: Roster | 
             of_unit = by_unit.get(u.name, none)
             by_year = dict(tuple(of_unit.groupby("year", sort=False))) if len(of_unit) else {}
             for year in the_years:
-                row(u.name, u.level, year, by_year.get(year, none), True, None)
-                rows[-1]["undated"] = sorted(undated_of.get(u.name, []))
+                row(u.name, u.level, year, by_year.get(year, none), True, undated_of.get(u.name, []))
         others = dated[~dated["on_roster"]]
         for (link, year), group in others.groupby([others["link"].fillna(""), "year"], sort=True):
             row(link or None, group["level"].dropna().iloc[0] if group["level"].notna().any() else None,
-                int(year), group, False, None)
-            rows[-1]["undated"] = []
+                int(year), group, False, [])
     else:
         for link, of_unit in dated.groupby(dated["link"].fillna(""), sort=True):
             level = of_unit["level"].dropna().iloc[0] if of_unit["level"].notna().any() else None
             for year in the_years:
-                row(link or None, level, year, of_unit[of_unit["year"] == year], False, None)
-                rows[-1]["undated"] = sorted(undated_of.get(link, []))
+                row(link or None, level, year, of_unit[of_unit["year"] == year], False, undated_of.get(link, []))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.astype({"unit": "string", "level": "string", "year": "int64", "status": "string",
                          "counted": "string", "body": "string", "parent": "string", "on_roster": "bool",

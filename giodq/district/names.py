@@ -9,7 +9,7 @@ that a body is never forced onto the nearest unit:
 3. ``normalised``: the same after folding what varies in how a name is written (``name_key``):
    full/half width, spaces and punctuation, 街道办事处/街道办 for 街道, 人民政府 or 政府 written
    or left out (淮安市人民政府 is 淮安市政府 is 淮安市), 管理委员会 for 管委会;
-4. ``prefix``: the same once the divisions it starts with are left out (``forms``): 淮安市洪泽区人民政府
+4. ``prefix``: the same once the divisions it starts with are left out (``forms_left_out``): 淮安市洪泽区人民政府
    is 洪泽区人民政府, and the other way round; never down to a name without any place in it
    (淮安市商务局 is not 洪泽区商务局: both would be 商务局);
 5. ``gazetteer``: a place name in it that is no division of China, corrected to a division one
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from giodq.district import gazetteer as gz
-from giodq.district.roster import Roster, Unit
+from giodq.district.roster import Roster
 
 EXACT, ALIAS, NORMALISED, PREFIX, GAZETTEER, SIMILAR = "exact", "alias", "normalised", "prefix", "gazetteer", "similar"
 AMBIGUOUS, NONE, BODY = "ambiguous", "none", "body"      # BODY: no roster, the unit is the body
@@ -75,15 +75,11 @@ def _has_place(form: str) -> bool:
     return bool(gz.leading_places(form)) or (form.endswith(TOWN_KINDS) and len(form) >= 3)
 
 
-def forms(key: str) -> list[str]:
-    """``key`` and what is left of it after each division it starts with (rule 4), while a place is
-    left: 淮安市洪泽区商务局 -> [淮安市洪泽区商务局, 洪泽区商务局]."""
-    return [f for f, _ in forms_left_out(key)]
-
-
 @functools.lru_cache(maxsize=65536)
 def forms_left_out(key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """forms(), each with the divisions left out of it (淮安市洪泽区商务局 -> (洪泽区商务局, (淮安市,)))."""
+    """``key`` and what is left of it after each division it starts with (rule 4), while a place is
+    left, each with the divisions left out: 淮安市洪泽区商务局 -> ((淮安市洪泽区商务局, ()),
+    (洪泽区商务局, (淮安市,)))."""
     out, rest, left = [(key, ())], key, ()
     for place in gz.leading_places(key):
         if not gz.is_division(place):
@@ -199,7 +195,7 @@ def _similar(index: _Index, key: str) -> set[tuple[str, str]]:
     """Rule 6: (unit, spelling) for the towns and streets whose own name (after the same divisions)
     is one character from ``key``'s."""
     found = set()
-    for f in forms(key):
+    for f, _ in forms_left_out(key):
         town = _town(f)
         if not town:
             continue
@@ -291,16 +287,3 @@ def links(bodies, matches: dict[str, Match]) -> dict[str, str]:
     out = {b: m.unit for b, m in matches.items() if m.unit}
     out |= link_bodies([b for b in bodies if b in matches and not matches[b].unit])
     return out
-
-
-def level_of(unit: str | None, roster: Roster | None) -> str | None:
-    if roster is None or unit is None:
-        return None
-    return _levels(roster).get(unit)
-
-
-def _levels(roster: Roster) -> dict[str, str]:
-    return {u.name: u.level for u in roster.units}
-
-
-__all__ = ["Match", "Unit", "match_bodies", "links", "link_bodies", "name_key", "forms", "display_name"]

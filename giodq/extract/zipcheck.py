@@ -112,9 +112,10 @@ def _name(info: zipfile.ZipInfo) -> str:
     return name + ("…" if len(info.filename) > 120 else "")
 
 
-def office_zip_reason(data: bytes, limits: Limits, kind: str) -> str | None:
+def office_zip_reason(data: bytes, limits: Limits, kind: str, setting: str = "") -> str | None:
     """zip_reason for a file whose members are all read together (a workbook: XLSX): its members'
-    total inflated size is bounded by ``limits.members_bytes``, and so each member's."""
+    total inflated size is bounded by ``limits.members_bytes`` (``setting``: the setting that sets
+    it, named in the reason), and so each member's."""
     if data.count(_CENTRAL_ENTRY) <= MAX_MEMBERS:   # else zip_reason says so without listing
         try:
             infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
@@ -123,5 +124,6 @@ def office_zip_reason(data: bytes, limits: Limits, kind: str) -> str | None:
         total = sum(info.file_size for info in infos)
         if total > limits.members_bytes:
             got, limit = sizes(total, limits.members_bytes)
-            return f"too_large: {kind} 内 {len(infos)} 个文件解压后共 {got}，超过上限 {limit}"
+            return f"too_large: {kind} 内 {len(infos)} 个文件解压后共 {got}，超过上限 {limit}" + (
+                f"（{setting}）" if setting else "")
     return zip_reason(data, replace(limits, member_bytes=limits.members_bytes), kind=kind)

@@ -197,9 +197,7 @@ def dashboard_section(coverage: pd.DataFrame | None, summary: pd.DataFrame | Non
 
 def error_section(error: str) -> str:
     """The dashboard of a run whose dashboard could not be drawn: why, escaped."""
-    return _ENV.from_string('<section id="giodq-dashboard" class="giodq-dashboard mb-4"><h2>全区概况</h2>'
-                            '<p class="giodq-none">全区概况未能生成（{{ error }}），请查看数据集中的 coverage 和 summary。</p>'
-                            '</section>').render(error=error)
+    return _ENV.get_template("dashboard_error.html").render(error=error)
 
 
 # --- the SVG files

@@ -152,8 +152,7 @@ def too_large(name: str, size: int) -> WorkbookError | None:
 
 def _zip_reason(data: bytes, limits: Limits) -> str | None:
     """Why the workbook's zip is not opened (see the module's docstring), or None."""
-    reason = office_zip_reason(data, limits, KIND)
-    return reason + "（GIODQ_MAX_MEMBERS_MB）" if reason and "解压后共" in reason else reason
+    return office_zip_reason(data, limits, KIND, "GIODQ_MAX_MEMBERS_MB")
 
 
 def read(data: bytes, name: str) -> list[dict]:

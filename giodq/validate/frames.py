@@ -487,9 +487,9 @@ def _inputs(reports: list[Extracted]) -> pd.DataFrame:
 
 def district_frames(reports: list[Extracted], previous: tuple[pd.DataFrame, pd.DataFrame] | None,
                     district: District) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """(units, coverage, links): each report's unit (coverage.units_frame), the coverage of the
-    district (this run's reports, and a rerun's others), and body -> link for the cross-year rules
-    (over this run's and the dataset's bodies)."""
+    """(units, coverage, links): the unit of each report of the district (this run's, and a rerun's
+    others: coverage.units_frame), its coverage, and body -> link for the cross-year rules (over this
+    run's and the dataset's bodies)."""
     inputs = _inputs(reports)
     whole = inputs
     if district.others is not None and len(district.others):
@@ -503,7 +503,7 @@ def district_frames(reports: list[Extracted], previous: tuple[pd.DataFrame, pd.D
     matches, links = district.units_of(bodies)
     units = cov.units_frame(whole, matches, links, district.roster)
     coverage = cov.coverage_frame(whole, units, district.roster, list(district.years) or None)
-    return units[units["report"].isin(inputs["report"])].reset_index(drop=True), coverage, links
+    return units, coverage, links
 
 
 def coverage_check_frame(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -526,7 +526,7 @@ def validation_frames(reports: list[Extracted],
     """All the frames of a run, by batch name. ``previous``: (reports, cells) of the dataset already
     at OUT, for the cross-year rules; ``roster_levels``: report -> the roster's 层级 of its unit
     (taken from ``district``'s roster when it has one); ``district``: the roster, the years and a
-    rerun's other reports (frames ``units`` and ``coverage``)."""
+    rerun's other reports (frames ``units``, of the whole district, and ``coverage``)."""
     district = district or District()
     units, coverage, links = district_frames(reports, previous, district)
     if district.roster is not None:
