@@ -251,7 +251,7 @@ def _exit_for_findings(args, out: str) -> int:
         return 0
     from giodq.publish import store
 
-    findings = store.read_dataset(out, full=True)[2]
+    findings = store.read_table(out, "findings", ["severity", "state"])
     live = findings[findings["state"] != "dismissed"] if "state" in findings else findings
     severities = ("error",) if args.fail_on == "error" else ("error", "warning")
     n = int(live["severity"].isin(severities).sum())

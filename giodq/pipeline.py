@@ -5,11 +5,11 @@ them in a row without Prefect, for tests and benchmarks.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import math
+import resource
 import tempfile
 import time
 import uuid
@@ -23,8 +23,9 @@ import pandas as pd
 from giodq import preflight
 from giodq.district.figures import summary_frame
 from giodq.district.scope import District
-from giodq.extract import Extracted, extract_report, failed
-from giodq.ingest import UNREAD, InputRef, InputRefused, open_source, read_many
+from giodq.extract import Extracted
+from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
+from giodq.ingest import UNREAD, InputRef, open_source
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset
 from giodq.publish.docs import build_data_docs, run_name
@@ -43,7 +44,7 @@ from giodq.validate.duplicates import (
 from giodq.validate.frames import validation_frames
 from giodq.validate.rules import ERROR, WARNING, not_assessed
 from giodq.validate.run import validate
-from giodq.validate.suites import SUITES_DIR, load_suites
+from giodq.validate.suites import load_suites
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,6 @@ log = logging.getLogger(__name__)
 def list_inputs(source_uri: str) -> list[InputRef]:
     """Every input under the source, with its version tag."""
     return open_source(source_uri).list_inputs()
-
-
-@functools.cache
-def code_version() -> str:
-    """A digest of giodq's code, templates and suites (expectations/): results made by other code
-    or other suites are not reused."""
-    digest = hashlib.sha256()
-    for root in (Path(__file__).parent, SUITES_DIR):
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".j2", ".html", ".css", ".json") and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -90,6 +79,13 @@ def plan(refs: list[InputRef], current_record: dict | None, current_reports: pd.
     return Plan(refs, known, unchanged)
 
 
+def uncached(todo: Plan, current_record: dict | None) -> list[str]:
+    """The inputs whose extraction the cache cannot hold: the new and changed ones, or all of them
+    after a change of code (the cache key has the code's digest)."""
+    same_code = bool(current_record) and current_record.get("code") == code_version()
+    return [r.key for r in todo.refs if not (same_code and r.key in todo.known)]
+
+
 def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
     """Inputs in batches of about ``size`` that stay the same from run to run (by a hash of the
     key, not by position), so that one new file leaves the other batches' cached results valid."""
@@ -100,46 +96,6 @@ def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
     for r in refs:
         parts[int(hashlib.sha1(r.key.encode()).hexdigest()[:8], 16) % n].append(r)
     return [p for p in parts if p]
-
-
-class InputChanged(OSError):
-    """The bytes read are not the ones a cache key was made of (replaced meanwhile), or could not be read."""
-
-
-def read_inputs(source_uri: str, keys: list[str]) -> tuple[dict[str, bytes], list[Extracted]]:
-    """The bytes of each input, read a few at a time (object storage answers each request in
-    tens of ms); an input that cannot be read is a failed input, with why."""
-    got = read_many(open_source(source_uri), keys, settings().s3_concurrency)
-    data = {k: v for k, v in got.items() if isinstance(v, bytes)}
-    return data, [failed(k, b"", v.reason if isinstance(v, InputRefused) else f"read: 无法读取文件（{v}）")
-                  for k, v in got.items() if isinstance(v, OSError)]
-
-
-def sha256s(data: dict[str, bytes]) -> dict[str, str]:
-    return {k: hashlib.sha256(v).hexdigest() for k, v in data.items()}
-
-
-def extract_batch(source_uri: str, keys: list[str], expect: dict[str, str] | None = None,
-                  data: dict[str, bytes] | None = None) -> list[Extracted]:
-    """Read and extract a batch of inputs. A file that cannot be read is a failed input.
-    ``data``: bytes already read, by key. ``expect`` (key -> sha256): the content the caller
-    keyed a cache on; a read error or other bytes then raise InputChanged instead, so that no
-    result is stored under the wrong content."""
-    data = data or {}
-    missing = [k for k in keys if k not in data]
-    read, failures = read_inputs(source_uri, missing) if missing else ({}, [])
-    if failures and expect is not None:
-        raise InputChanged("; ".join(f.error for f in failures))
-    data, unreadable = data | read, {f.report: f for f in failures}
-    out = []
-    for key in keys:
-        if key in unreadable:
-            out.append(unreadable[key])
-            continue
-        if expect is not None and hashlib.sha256(data[key]).hexdigest() != expect[key]:
-            raise InputChanged(f"{key}: 内容在读取期间被替换 (replaced while the run read it)")
-        out.append(extract_report(key, data[key]))
-    return out
 
 
 def with_versions(reports: list[Extracted], refs: list[InputRef]) -> list[Extracted]:
@@ -188,10 +144,12 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
 
 def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:
     """One row per input, readable or not (reports.parquet)."""
-    counts = validation.findings.groupby(["report", "severity"]).size()
-    units = (validation.units.set_index("report") if validation.units is not None and len(validation.units)
-             else pd.DataFrame(columns=["unit", "unit_match", "spelling", "level", "unit_note"]))
-    unit = lambda key, column: _text(units[column].get(key)) if key in units.index else None  # noqa: E731
+    # plain dicts: a pandas lookup per report and column costs seconds for a province
+    counts = validation.findings.groupby(["report", "severity"]).size().to_dict()
+    units = (validation.units.drop_duplicates("report").set_index("report")
+             .reindex(columns=["unit", "unit_match", "spelling", "level", "unit_note"]).to_dict("index")
+             if validation.units is not None and len(validation.units) else {})
+    unit = lambda key, column: _text(units[key][column]) if key in units else None  # noqa: E731
     rows = []
     for r in reports:
         rows.append({
@@ -234,11 +192,18 @@ def coverage_record(coverage: pd.DataFrame | None, roster: pd.DataFrame | None, 
             "coverage": {k: int(v) for k, v in cov.groupby("status").size().items()}}
 
 
+def peak_rss_mb(children: bool = False) -> float:
+    """The peak resident memory so far of this process, or of the largest of its finished children
+    (the extraction pool's workers), in MB: run.json's ``memory_mb`` per stage."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / 1024, 1)   # kB on Linux
+
+
 def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted],
                validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None,
-               district: District | None = None) -> dict:
+               district: District | None = None, memory: dict[str, float] | None = None) -> dict:
     """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule,
-    duplicate reports, timings."""
+    duplicate reports, timings and peak memory by stage."""
     f = validation.findings
     return {
         "run_id": run_id,
@@ -262,6 +227,7 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
         # groups of duplicate reports: {kind: same_content | same_body_year, body, year, reports}
         "duplicates": duplicates_record(duplicate_groups(_with_units(inputs_frame(reports), validation.units))),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "memory_mb": memory or {},
         "data_docs": docs_index(out),
     }
 
@@ -316,7 +282,8 @@ def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: di
                     run_name(record), district=district)
     write_dataset(folder, table, validation.cells, validation.findings, coverage=validation.coverage,
                   summary=district["summary"], roster=validation.roster)
-    record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)}}
+    record = record | {"timings_s": record["timings_s"] | {"publish": round(time.perf_counter() - t0, 3)},
+                       "memory_mb": record.get("memory_mb", {}) | {"publish": peak_rss_mb()}}
     (folder / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return record
 
@@ -359,9 +326,9 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
         return record
     reports = with_versions([r for part in buckets(refs, batch_size)
                              for r in extract_batch(source, [ref.key for ref in part])], refs)
-    t1 = time.perf_counter()
+    t1, memory = time.perf_counter(), {"extract": peak_rss_mb()}
     validation = validate_reports(reports, current, district=district)
-    t2 = time.perf_counter()
+    t2, memory["validate"] = time.perf_counter(), peak_rss_mb()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
-                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None, district)
+                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None, district, memory)
     return publish(out, reports_table(reports, validation), validation, record)

@@ -1,6 +1,7 @@
 """Run settings, from GIODQ_* environment variables; the only place that reads the environment."""
 from __future__ import annotations
 
+import functools
 import os
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,6 +13,11 @@ class Settings(BaseSettings):
     # Reports per extraction task: a Prefect task run costs ~13 ms, so one per report
     # would cost more than extracting it.
     batch_size: int = 200
+    # Processes extracting at once (Prefect's ProcessPoolTaskRunner); 0: one per core. A run extracts
+    # in its own process when it has one batch, or less to extract than pool_from text reports (a PDF
+    # counts 50): a worker process takes seconds to start.
+    workers: int = 0
+    pool_from: int = 500
     # Prefect's ephemeral server takes 17-26 s to start on 2 cores; its default timeout is 20 s.
     prefect_startup_timeout_s: int = 120
     # Object storage. The endpoint, region and credentials come from the usual AWS settings
@@ -65,6 +71,14 @@ class Settings(BaseSettings):
 
 
 def settings() -> Settings:
+    """The settings as the environment gives them now (tests and the CLI set GIODQ_* variables);
+    built once per distinct environment: pydantic-settings takes milliseconds, and the pipeline
+    asks for every file it reads."""
+    return _settings(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("GIODQ_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(_environment: tuple) -> Settings:
     return Settings()
 
 

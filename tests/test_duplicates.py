@@ -123,6 +123,27 @@ def test_groups_of_identical_and_differing_reports():
     assert flags.loc["x", "duplicates"] is None
 
 
+def test_a_file_crawled_many_times(tmp_path):
+    """30 copies of one file: each copy lists the other 29 in reports.parquet (in key order, all
+    same_content, without building the 870 pairs), and its page names the first 20 and how many more."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(30):
+        (src / f"copy-{i:02d}.txt").write_bytes((SAMPLES / S002_KEY).read_bytes())
+    run(str(src), tmp_path / "out")
+    reports = _reports(tmp_path / "out")
+    others = list(reports.loc["copy-07.txt", "duplicates"])
+    assert others == [f"copy-{i:02d}.txt" for i in range(30) if i != 7]
+    assert set(reports.loc["copy-07.txt", "duplicate_kind"]) == {"same_content"}
+    page = (tmp_path / "out" / "data_docs" / "reports" / f"{report_id('copy-07.txt')}.html").read_text("utf-8")
+    listed = re.search(r'<dd class="giodq-duplicates">(.*?)</dd>', page, re.S).group(1)
+    assert re.findall(r'class="giodq-duplicate" href="[^"]+">([^<]+)</a>', listed) == others[:20]
+    assert re.search(r'另有 <span class="giodq-more-duplicates">9</span> 份', listed)
+    assert 'href="../index.html#giodq-duplicates"' in listed
+    index = (tmp_path / "out" / "data_docs" / "index.html").read_text("utf-8")
+    assert all(f">{name}</a>" in index for name in others)   # the index lists them all
+
+
 # -- last year's report ------------------------------------------------------------------------
 
 def _two_years(tmp_path, last_year: dict[str, bytes]) -> tuple[pd.DataFrame, pd.DataFrame]:

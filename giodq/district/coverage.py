@@ -21,18 +21,20 @@ COLUMNS = ["unit", "level", "year", "status", "reports", "counted", "body", "par
            "published", "deadline", "undated"]
 
 
-def counted_report(group: pd.DataFrame) -> str | None:
-    """Of one unit's reports of one year, the one that counts: the one published latest when every
-    one gives its date and one date is latest; else, when those in question have the same bytes,
-    the first by key; else none can be told (null), as frames._predecessors decides last year's."""
+def counted_report(group: list[dict]) -> str | None:
+    """Of one unit's reports of one year (rows with report, published, sha256), the one that counts:
+    the one published latest when every one gives its date and one date is latest; else, when those
+    in question have the same bytes, the first by key; else none can be told (null), as
+    frames._predecessors decides last year's."""
     if len(group) == 1:
-        return str(group["report"].iloc[0])
-    dated = group["published"].notna().all()
-    latest = group[group["published"] == group["published"].max()] if dated else group
+        return str(group[0]["report"])
+    dates = [g["published"] for g in group]
+    latest = [g for g in group if g["published"] == max(dates)] if all(pd.notna(d) for d in dates) else group
     if len(latest) == 1:
-        return str(latest["report"].iloc[0])
-    if latest["sha256"].notna().all() and latest["sha256"].nunique() == 1:
-        return str(latest.sort_values("report")["report"].iloc[0])
+        return str(latest[0]["report"])
+    shas = {g["sha256"] for g in latest}
+    if len(shas) == 1 and all(pd.notna(x) for x in shas):
+        return str(min(str(g["report"]) for g in latest))
     return None
 
 
@@ -85,41 +87,51 @@ def coverage_frame(reports: pd.DataFrame, units: pd.DataFrame, roster: Roster | 
     parent = {u.name: u.parent for u in roster.units} if roster else {}
     rows = []
 
-    def row(unit, level, year, group, on_roster, undated):
-        counted = counted_report(group) if len(group) else None
+    # plain rows, grouped once: pandas per unit and year costs a millisecond each, minutes for a province
+    def row(unit, level, year, group: list[dict], on_roster, undated):
+        counted = counted_report(group) if group else None
         level_ = lv.BY_NAME.get(level) if isinstance(level, str) else None
         deadline = (level_ or lv.LATEST).deadline(year)
-        published = group.loc[group["report"] == counted, "published"].iloc[0] if counted else pd.NaT
+        published = next(g["published"] for g in group if str(g["report"]) == counted) if counted else pd.NaT
         late = bool(pd.notna(published) and published.date() > deadline)
         status = (NOT_ON_ROSTER if not on_roster and roster is not None else
-                  MISSING if not len(group) else DUPLICATE if len(group) > 1 else LATE if late else PUBLISHED)
+                  MISSING if not group else DUPLICATE if len(group) > 1 else LATE if late else PUBLISHED)
+        bodies = [g["body"] for g in group if pd.notna(g["body"])]
         rows.append({"unit": unit, "level": level, "year": year, "status": status,
-                     "reports": sorted(group["report"].astype(str)), "counted": counted,
-                     "body": group["body"].dropna().iloc[0] if group["body"].notna().any() else None,
+                     "reports": sorted(str(g["report"]) for g in group), "counted": counted,
+                     "body": bodies[0] if bodies else None,
                      "parent": parent.get(unit), "on_roster": bool(on_roster), "late": late,
                      "published": published.date() if pd.notna(published) else None, "deadline": deadline,
                      "undated": sorted(undated)})
 
+    def first_level(group: list[dict]):
+        return next((g["level"] for g in group if pd.notna(g["level"])), None)
+
     dated = ok[ok["year"].notna()]
     undated_of = ok[ok["year"].isna()].groupby("link")["report"].agg(list).to_dict()
+    records = dated.to_dict("records")
     if roster is not None:
-        mine = dated[dated["on_roster"]]
-        by_unit = dict(tuple(mine.groupby("unit", sort=False)))   # once, not per unit: a province has 10,000s
-        none = mine.iloc[0:0]
+        by_unit_year: dict[tuple, list[dict]] = {}
+        others: dict[tuple, list[dict]] = {}
+        for g in records:
+            if g["on_roster"]:
+                by_unit_year.setdefault((g["unit"], int(g["year"])), []).append(g)
+            else:
+                others.setdefault((g["link"] if pd.notna(g["link"]) else "", int(g["year"])), []).append(g)
         for u in roster.units:
-            of_unit = by_unit.get(u.name, none)
-            by_year = dict(tuple(of_unit.groupby("year", sort=False))) if len(of_unit) else {}
             for year in the_years:
-                row(u.name, u.level, year, by_year.get(year, none), True, undated_of.get(u.name, []))
-        others = dated[~dated["on_roster"]]
-        for (link, year), group in others.groupby([others["link"].fillna(""), "year"], sort=True):
-            row(link or None, group["level"].dropna().iloc[0] if group["level"].notna().any() else None,
-                int(year), group, False, [])
+                row(u.name, u.level, year, by_unit_year.get((u.name, year), []), True, undated_of.get(u.name, []))
+        for (link, year), group in sorted(others.items()):
+            row(link or None, first_level(group), year, group, False, [])
     else:
-        for link, of_unit in dated.groupby(dated["link"].fillna(""), sort=True):
-            level = of_unit["level"].dropna().iloc[0] if of_unit["level"].notna().any() else None
+        by_link: dict[str, list[dict]] = {}
+        for g in records:
+            by_link.setdefault(g["link"] if pd.notna(g["link"]) else "", []).append(g)
+        for link, of_unit in sorted(by_link.items()):
+            level = first_level(of_unit)
             for year in the_years:
-                row(link or None, level, year, of_unit[of_unit["year"] == year], False, undated_of.get(link, []))
+                row(link or None, level, year, [g for g in of_unit if int(g["year"]) == year], False,
+                    undated_of.get(link, []))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame.astype({"unit": "string", "level": "string", "year": "int64", "status": "string",
                          "counted": "string", "body": "string", "parent": "string", "on_roster": "bool",

@@ -195,6 +195,8 @@ def read_many(source: Source, keys: list[str], concurrency: int = 16) -> dict[st
 
     if not keys:
         return {}
+    if not source.uri.startswith("s3://"):   # a folder: threads would only cost their start
+        return {key: read(key) for key in keys}
     with ThreadPoolExecutor(max(1, min(concurrency, len(keys)))) as pool:
         return dict(zip(keys, pool.map(read, keys)))
 

@@ -103,13 +103,17 @@ def _coverage_table(coverage: pd.DataFrame) -> tuple[list[int], list[dict]]:
     coverage = coverage[coverage["unit"].notna() & coverage["year"].notna()]
     years = sorted({int(y) for y in coverage["year"]})
     rows = []
-    for unit, g in coverage.groupby(coverage["unit"].astype(str), sort=False):
-        levels = [v for v in g["level"] if _text(v)] if "level" in g else []
+    # plain rows grouped once: a sub-frame per unit costs a millisecond, seconds for a province
+    by_unit: dict[str, list] = {}
+    for r in coverage.itertuples(index=False):
+        by_unit.setdefault(str(r.unit), []).append(r)
+    for unit, g in by_unit.items():
+        levels = [r.level for r in g if _text(getattr(r, "level", None))]
         level = levels[0] if levels else None
-        on_roster = bool(g["on_roster"].fillna(False).astype(bool).any()) if "on_roster" in g \
-            else not (g["status"] == "not_on_roster").all()
+        on_roster = (any(bool(r.on_roster) for r in g if pd.notna(r.on_roster)) if "on_roster" in coverage
+                     else not all(r.status == "not_on_roster" for r in g))
         cells: dict[int, dict] = {}
-        for r in g.itertuples(index=False):
+        for r in g:
             status = STATUS_BY_KEY.get(r.status)
             counted = _text(getattr(r, "counted", None))
             reports = getattr(r, "reports", None)   # a list, or an array from Parquet

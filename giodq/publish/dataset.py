@@ -63,6 +63,24 @@ def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)
 
 
+ROW_GROUP_BYTES = 64 << 20   # about this much Arrow data per row group
+
+
+def _write(df: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
+    """A frame to Parquet a row group at a time, so that Arrow holds one part of a province's
+    table at once, not a copy of all of it (the rows per group from the first part's size)."""
+    rows = max(1, len(df))
+    first = _table(df.iloc[:1000], schema)
+    if len(df) > 1000:
+        rows = max(1000, int(ROW_GROUP_BYTES / max(1, first.nbytes / len(first))))
+        first = _table(df.iloc[:rows], schema)
+    # the first part's schema, with the pandas metadata from_pandas adds (Int64 stays Int64 when read)
+    with pq.ParquetWriter(path, first.schema) as writer:
+        writer.write_table(first)
+        for start in range(rows, len(df), rows):
+            writer.write_table(_table(df.iloc[start:start + rows], schema))
+
+
 def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame,
                   coverage: pd.DataFrame | None = None, summary: pd.DataFrame | None = None,
                   roster: pd.DataFrame | None = None) -> Path:
@@ -71,13 +89,13 @@ def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, finding
     against (when there was one: a rerun checks against the same)."""
     final = out / "dataset"
     final.mkdir(parents=True)
-    pq.write_table(_table(reports, REPORTS_SCHEMA), final / "reports.parquet")
-    pq.write_table(_table(cells, CELLS_SCHEMA), final / "cells.parquet")
-    pq.write_table(_table(findings, FINDINGS_SCHEMA), final / "findings.parquet")
+    _write(reports, REPORTS_SCHEMA, final / "reports.parquet")
+    _write(cells, CELLS_SCHEMA, final / "cells.parquet")
+    _write(findings, FINDINGS_SCHEMA, final / "findings.parquet")
     for name, frame, schema in (("coverage", coverage, COVERAGE_SCHEMA), ("summary", summary, SUMMARY_SCHEMA),
                                 ("roster", roster, ROSTER_SCHEMA)):
         if frame is not None:
-            pq.write_table(_table(frame, schema), final / f"{name}.parquet")
+            _write(frame, schema, final / f"{name}.parquet")
     return final
 
 

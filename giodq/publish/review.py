@@ -11,7 +11,7 @@ sentences) is shown as text, never run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
 import pandas as pd
@@ -21,13 +21,15 @@ from giodq import cells as cm
 from giodq.publish import sources
 from giodq.publish.sources import report_id
 from giodq.review.ids import unit_of
-from giodq.review.notices import report_notice_name
+from giodq.review.notices import notice_name, notice_unit, report_notice_name
 from giodq.review.states import BY_KEY, DISMISSED, OPEN, RESOLVED, STATES
 from giodq.validate.duplicates import KIND_ZH, SAME_CONTENT, duplicate_groups
 from giodq.validate.rules import BY_ID, SEVERITY_ZH
 
 _ENV = Environment(loader=PackageLoader("giodq.publish", "review_templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True))
+_SEVERITY_ORDER = {"error": 0, "warning": 1}
+DUPLICATES_SHOWN = 20   # on a report's page
 FORMAT_ZH = {"2021": "2021 年格式", "2019": "2019 年格式", "legacy": "2019 年以前（无标准表格）", "unknown": "未能确定"}
 
 
@@ -89,9 +91,10 @@ def _duplicate_groups(reports: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _tables(cells: pd.DataFrame) -> list[dict]:
-    """The report's cells laid out as its tables (raw text as written; missing shown as such)."""
-    raw = {k: (None if pd.isna(v) else v) for k, v in zip(cells["key"], cells["raw"])}  # NA: not located
+def _tables(cells) -> list[dict]:
+    """The report's cells (pairs of key and raw text) laid out as its tables (raw text as written;
+    missing shown as such)."""
+    raw = {k: (None if pd.isna(v) else v) for k, v in cells}  # NA: not located
     out = []
     for table, title in cm.TABLES.items():
         keys = [k for k in raw if k.startswith(table + ".")]
@@ -104,8 +107,23 @@ def _tables(cells: pd.DataFrame) -> list[dict]:
             rows.setdefault(c.row, {"label": c.row_label, "values": {}})["values"][c.col_label] = raw[k]
             if c.col_label not in cols:
                 cols.append(c.col_label)
-        out.append({"title": title, "cols": cols, "rows": list(rows.values())})
+        # each cell as (class, text), worked out here: the page's grid is most of what Jinja draws
+        out.append({"title": title, "cols": cols,
+                    "rows": [(r["label"], [_shown(r["values"].get(c, _NA)) for c in cols]) for r in rows.values()]})
     return out
+
+
+_NA = object()   # no such cell in this row of the table
+
+
+def _shown(raw) -> tuple[str, str]:
+    if raw is None:
+        return "giodq-missing", "未读取"
+    if raw is _NA:
+        return "giodq-na", ""
+    if raw == "":
+        return "giodq-blank", "（空白）"
+    return "", raw
 
 
 @dataclass(frozen=True)
@@ -114,12 +132,23 @@ class Reviews:
     resolved (a finding no longer found), and the 整改通知 written for units."""
     resolved: pd.DataFrame = field(default_factory=pd.DataFrame)   # decisions.parquet rows, state resolved
     notices: frozenset[str] = frozenset()                           # file names under OUT/notices/
+    # report -> its unit (ids.unit_of) and its notice's name, worked out once for the whole table
+    # (for_reports): one report at a time, pandas costs ~10 ms a report, minutes for a province
+    units: dict[str, str] = field(default_factory=dict)
+    notice_names: dict[str, str] = field(default_factory=dict)
+
+    def for_reports(self, reports: pd.DataFrame) -> "Reviews":
+        """These reviews with the unit and notice name of every report of ``reports`` looked up once."""
+        if not len(reports) or not (len(self.resolved) or self.notices):
+            return self
+        return replace(self, units=unit_of(reports).to_dict() if len(self.resolved) else {},
+                       notice_names=notice_unit(reports).map(notice_name).to_dict() if self.notices else {})
 
     def resolved_of(self, report: pd.Series) -> list[dict]:
         """The resolved findings of the report's unit and year (the corrected file may have another name)."""
         if not len(self.resolved):
             return []
-        unit = unit_of(pd.DataFrame([report.to_dict()])).iloc[0]
+        unit = self.units.get(report.report) or unit_of(pd.DataFrame([report.to_dict()])).iloc[0]
         year = None if pd.isna(report.year) else int(report.year)
         mine = self.resolved[(self.resolved["unit"] == unit) & (self.resolved["year"].astype("Int64") == year)]
         return [{"title": r.title, "rule": r.rule, "where": r.where, "observed": r.observed,
@@ -129,8 +158,24 @@ class Reviews:
     def notice_href(self, report: pd.Series) -> str | None:
         """The link to the 整改通知 of the report's unit (one per unit: review/notices.py), if written;
         the name quoted, as a unit's name may hold "#", "%" or "?"."""
-        name = report_notice_name(report)
+        if not self.notices:
+            return None
+        name = self.notice_names.get(report.report) or report_notice_name(report)
         return f"../../notices/{quote(name)}" if name in self.notices else None
+
+
+class ReportRow(dict):
+    """One row of reports.parquet, read by name (``row.body``) or as a mapping (``row.get("media")``),
+    like the pandas Series it stands for: building a Series per report costs more than its page."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def to_dict(self) -> dict:
+        return dict(self)
 
 
 def _state(f) -> dict:
@@ -141,13 +186,15 @@ def _state(f) -> dict:
             "finding_id": getattr(f, "finding_id", None)}
 
 
-def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, suite_pages: dict[str, str],
+def report_page(report: "ReportRow | pd.Series", findings: list, cells: list[tuple[str, object]], suite_pages: dict[str, str],
                 has_source: bool, reviews: Reviews | None = None) -> str:
-    """One report's page. ``suite_pages``: rule id -> path of the GX validation page (from the site root)."""
+    """One report's page. ``findings``: its rows of findings.parquet (named tuples), ``cells``: its
+    (key, raw) pairs (docs.rows_by_report gives both); ``suite_pages``: rule id -> path of the GX
+    validation page (from the site root)."""
     reviews = reviews or Reviews()
     items = []
-    for f in findings.sort_values(["severity", "rule"], key=lambda s: s.map({"error": 0, "warning": 1})
-                                  if s.name == "severity" else s).itertuples():
+    # errors first, then by rule, stable (in Python: a pandas sort per report costs more than the page)
+    for f in sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 2), f.rule)):
         items.append({**_state(f),
             "severity": f.severity, "severity_zh": SEVERITY_ZH[f.severity], "rule": f.rule, "title": f.title,
             "description": BY_ID[f.rule].description, "where": f.where, "expected": f.expected,
@@ -159,9 +206,12 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
     not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in skipped]
     text = lambda v: v if isinstance(v, str) and v else None  # noqa: E731 (NaN, None -> None)
     listed = lambda v: [] if v is None or isinstance(v, float) else list(v)  # noqa: E731 (a list, an array, none)
+    others = listed(report.get("duplicates"))
+    # a file crawled a thousand times would make every copy's page list the thousand: the first few,
+    # and the index's 重复报告 lists them all
     duplicates = [{"report": o, "href": f"{report_id(o)}.html",
                    "kind_zh": "内容完全相同" if k == SAME_CONTENT else "同一发布机构同一年度"}
-                  for o, k in zip(listed(report.get("duplicates")), listed(report.get("duplicate_kind")))]
+                  for o, k in zip(others[:DUPLICATES_SHOWN], listed(report.get("duplicate_kind")))]
     return _ENV.get_template("report_page.html").render(
         r=report, body=text(report.body), title=text(report.get("title")), year="" if pd.isna(report.year) else int(report.year),
         format_zh=FORMAT_ZH.get(report.format, report.format), findings=items,
@@ -173,7 +223,8 @@ def report_page(report: pd.Series, findings: pd.DataFrame, cells: pd.DataFrame, 
         tables=_tables(cells), source=f"../sources/{sources.copy_name(report.report, report.get('media'))}" if has_source else None,
         source_label=sources.LINK_LABEL.get(report.get("media"), "下载原文件"),
         source_download=sources.is_download(report.get("media")),
-        published=None if pd.isna(report.published) else str(report.published)[:10], duplicates=duplicates)
+        published=None if pd.isna(report.published) else str(report.published)[:10], duplicates=duplicates,
+        more_duplicates=max(0, len(others) - DUPLICATES_SHOWN))
 
 
 def error_page(report: str, error: str) -> str:

@@ -39,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from giodq.publish import dataset as ds
 from giodq.publish.sources import is_download_name as is_download
@@ -127,6 +129,16 @@ def read_dataset_file(out: str | Path, name: str) -> bytes | None:
         return client.get_object(Bucket=bucket, Key=pointer["release"] + "dataset/" + name)["Body"].read()
     except client.exceptions.NoSuchKey:
         return None
+
+
+def read_table(out: str | Path, name: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """One table of the current release's dataset (``findings``...), only ``columns`` if given: a
+    province's cells need not be read to count its findings. None when the release has none."""
+    data = read_dataset_file(out, f"{name}.parquet")
+    if data is None:
+        return None
+    table = pq.read_table(pa.BufferReader(data))
+    return table.select([c for c in columns if c in table.schema.names]).to_pandas() if columns else table.to_pandas()
 
 
 def get_json(bucket: str, key: str) -> dict | None:

@@ -120,13 +120,13 @@ def new_findings_table(s: Summary, limit: int = 500) -> list[dict]:
 
 def finding_ids_at(out: str) -> set[str] | None:
     """The finding ids of the release current at OUT (before a run publishes its own), or None."""
-    dataset = store.read_dataset(out, full=True) if store.current(out) else None
-    if dataset is None or "finding_id" not in dataset[2]:
+    findings = store.read_table(out, "findings", ["finding_id"]) if store.current(out) else None
+    if findings is None or "finding_id" not in findings:
         return None
-    return set(dataset[2]["finding_id"].dropna())
+    return set(findings["finding_id"].dropna())
 
 
 def of_release(out: str, record: dict, previous_ids: set[str] | None) -> Summary:
     """The summary of the release a run (or a rerun, or an unchanged run) left current at OUT."""
-    reports, _, findings = store.read_dataset(out, full=True)
-    return summarise(out, record, reports, findings, previous_ids)
+    # not the cells: a province's are millions of rows
+    return summarise(out, record, store.read_table(out, "reports"), store.read_table(out, "findings"), previous_ids)

@@ -77,21 +77,31 @@ def flag_duplicates(reports: pd.DataFrame, groups: pd.DataFrame | None = None) -
     that could not be read), and ``duplicate_kind``, the kind of each of them: ``same_content``
     when its bytes are this report's, else ``same_body_year``."""
     groups = duplicate_groups(reports) if groups is None else groups
-    pairs = groups[["group", "report"]].merge(groups[["group", "report"]], on="group", suffixes=("", "_other"))
-    pairs = pairs[pairs["report"] != pairs["report_other"]]
-    sha = reports.drop_duplicates("report").set_index("report")["sha256"]
-    pairs = pairs.assign(kind=(pairs["report"].map(sha) == pairs["report_other"].map(sha)).map(
-        {True: SAME_CONTENT, False: SAME_BODY_YEAR}))
-    pairs = pairs.drop_duplicates(["report", "report_other"]).sort_values(["report", "report_other"])
-    by_report = pairs.groupby("report")
-    others = by_report["report_other"].agg(list)
-    kinds = by_report["kind"].agg(list)
-    readable = reports["status"] == "ok"
-    empty = lambda ok: [] if ok else None  # noqa: E731
-    return pd.DataFrame({
-        "duplicates": [others.get(r, empty(ok)) for r, ok in zip(reports["report"], readable)],
-        "duplicate_kind": [kinds.get(r, empty(ok)) for r, ok in zip(reports["report"], readable)],
-    }, index=reports.index)
+    # group by group, not pair by pair: a file uploaded 2,000 times is 4 million pairs
+    members = {g: list(m) for g, m in groups.groupby("group", sort=False)["report"]}
+    kinds = dict(zip(groups["group"], groups["kind"]))
+    groups_of: dict[str, list] = {}
+    for g, r in zip(groups["group"], groups["report"]):
+        groups_of.setdefault(r, []).append(g)
+    sha = reports.drop_duplicates("report").set_index("report")["sha256"].to_dict()
+    others, kind_of = [], []
+    for report, ok in zip(reports["report"], reports["status"] == "ok"):
+        mine = groups_of.get(report)
+        if not mine:
+            others.append([] if ok else None)
+            kind_of.append([] if ok else None)
+            continue
+        if len(mine) == 1:   # members are in key order already
+            their = [o for o in members[mine[0]] if o != report]
+        else:                # in a same_content group and a same_body_year group
+            their = sorted({o for g in mine for o in members[g]} - {report})
+        others.append(their)
+        if len(mine) == 1 and kinds[mine[0]] == SAME_CONTENT:
+            kind_of.append([SAME_CONTENT] * len(their))
+        else:
+            own = sha.get(report)
+            kind_of.append([SAME_CONTENT if sha.get(o) == own else SAME_BODY_YEAR for o in their])
+    return pd.DataFrame({"duplicates": others, "duplicate_kind": kind_of}, index=reports.index)
 
 
 def duplicates_record(groups: pd.DataFrame) -> list[dict]:

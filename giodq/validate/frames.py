@@ -218,7 +218,11 @@ def claims_frame(reports: list[Extracted], cells: pd.DataFrame, placed: pd.DataF
     expectation sees no gap). A reading over a cell that could not be read is null; a cell the
     report's format does not have (2019: one 其他处理 row) is no part of a reading. ``doubt``: the
     rows of the readings placed only by position."""
-    values = cells.set_index(["report", "key"])["value"]
+    # only the cells claims are read against, as a dict: a lookup in the whole MultiIndex per claim
+    # costs a second per 10,000 reports
+    used = {k for r in reports if r.status == "ok" for c in r.claims for reading in c.readings for k in reading}
+    part = cells[cells["key"].isin(used)]
+    values = dict(zip(zip(part["report"], part["key"]), part["value"]))
     rows = []
     for r in reports:
         if r.status != "ok":

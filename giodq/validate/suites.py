@@ -28,7 +28,7 @@ from giodq.validate import expectations as custom  # registers ExpectSumsToBalan
 from giodq.validate.frames import JUMP_FACTOR, JUMP_FLOOR
 from giodq.validate.rules import ERROR, SEVERITY_ZH, WARNING, rule, rules_markdown
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
+from giodq.extract.batch import SUITES_DIR  # noqa: E402 (beside the code digest, which covers the suites)
 # Which batch (frames.py) each suite validates.
 SUITE_BATCH = {"t3_columns": "t3_columns", "t3_rows": "t3_rows", "t4_rows": "t4_rows",
                "cells": "cells", "reports": "reports", "tables": "tables", "totals": "totals",
