@@ -1,5 +1,5 @@
 """The extraction tasks, in a module of their own: a process pool's worker imports this (Prefect,
-ingest and extract), not the validation and publishing stages, so that it starts in a second or two.
+ingest and extract), not the validation and publishing stages, so that it starts seconds sooner.
 
 Extraction results are cached by Prefect on the sha256 of every file in the batch (and giodq's
 code version) and persisted, so a nightly run re-extracts only the batches holding a new or
@@ -19,7 +19,7 @@ from prefect.utilities.annotations import quote
 from prefect.utilities.hashing import hash_objects
 
 from giodq.extract import batch
-from giodq.settings import settings
+from giodq.extract.batch import PDF_WORK, work  # noqa: F401 (what the flow weighs)
 
 
 def content_key(_context, parameters) -> str:
@@ -53,28 +53,13 @@ def extract_batch(source: str, keys: list[str], known: dict[str, str], index: in
     return unreadable + reports
 
 
-def workers() -> int:
-    """Processes for extraction: GIODQ_WORKERS, else one per core."""
-    return settings().workers or os.cpu_count() or 1
-
-
-PDF_WORK = 50   # a PDF costs about as much to extract as 50 text or HTML reports (~0.15 s a page)
-
-
-def work(keys) -> int:
-    """What extracting these inputs costs, in text reports."""
-    return sum(PDF_WORK if key.lower().endswith(".pdf") else 1 for key in keys)
-
-
 @contextlib.contextmanager
 def runner(batches: int, on_cluster: bool, to_extract: int):
-    """Where the batches run: a pool of worker processes when there are several batches, several
-    cores and ``to_extract`` (work() of the inputs not read before) of at least GIODQ_POOL_FROM
-    (a worker takes seconds to start: more than a small district's whole extraction, or a nightly
-    run's few changed files); else the flow's own task runner (threads here; Dask's workers on a
-    cluster): None."""
-    n = min(workers(), batches)
-    if on_cluster or n < 2 or to_extract < settings().pool_from:
+    """Where the batches run: a pool of batch.pool_size() worker processes (``to_extract``: work() of
+    the inputs the cache does not hold), else the flow's own task runner (threads here; Dask's
+    workers on a cluster): None."""
+    n = 0 if on_cluster else batch.pool_size(batches, to_extract)
+    if not n:
         yield None
         return
     with ProcessPoolTaskRunner(max_workers=n) as pool:

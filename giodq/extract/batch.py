@@ -1,11 +1,12 @@
 """Reading and extracting one batch of inputs: the work of an extraction task, wherever it runs
 (this process, a process pool's worker, a Dask worker). Imports only ingest and extract, so that
-a worker starts in about a second instead of loading GX and the publishing stage.
+a worker starts without loading GX and the publishing stage.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
 from pathlib import Path
 
 from giodq.extract import Extracted, extract_report, failed
@@ -66,3 +67,20 @@ def extract_batch(source_uri: str, keys: list[str], expect: dict[str, str] | Non
             raise InputChanged(f"{key}: 内容在读取期间被替换 (replaced while the run read it)")
         out.append(extract_report(key, data[key]))
     return out
+
+
+PDF_WORK = 50   # a PDF costs about as much to extract as 50 text or HTML reports (~0.15 s a page)
+
+
+def work(keys) -> int:
+    """What extracting these inputs costs, in text reports."""
+    return sum(PDF_WORK if key.lower().endswith(".pdf") else 1 for key in keys)
+
+
+def pool_size(batches: int, to_extract: int) -> int:
+    """Worker processes for a run's extraction, 0 for none: GIODQ_WORKERS (else one per core), at most
+    one per batch, and none for one batch or less than GIODQ_POOL_FROM of work() to extract (a worker
+    takes seconds to start: more than a small district's whole extraction, or a nightly run's few
+    changed files)."""
+    n = min(settings().workers or os.cpu_count() or 1, batches)
+    return n if n >= 2 and to_extract >= settings().pool_from else 0
