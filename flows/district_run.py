@@ -19,7 +19,8 @@ from prefect.utilities.annotations import quote
 
 from flows import extraction
 from flows.telling import previous_findings, tell
-from giodq import pipeline, preflight, progress
+from giodq import pipeline, preflight, progress, update
+from giodq.update import Declined
 from giodq.publish import store
 from giodq.publish.lock import lock
 from giodq.review.inbox import apply_inbox as apply_inbox_now
@@ -46,6 +47,13 @@ def validate_reports(reports, current, district):
 @task(retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
 def publish(out: str, reports, validation, record: dict) -> dict:
     return pipeline.publish(out, pipeline.reports_table(reports, validation), validation, record)
+
+
+@task(retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def update_release(source: str, out: str, order: list[str], reports, district, started, timings: dict,
+                   memory: dict):
+    """The run record of an update (giodq/update.py), or Declined: the district is checked whole."""
+    return update.release(source, out, order, reports, district, started, timings, memory)
 
 
 @task(cache_policy=NO_CACHE)
@@ -85,17 +93,21 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
                                                                  review))
         tell(out, record, previous)
         return record
-    parts = pipeline.buckets(refs, batch_size or settings().batch_size)
-    logger.info("%d inputs, %d already read; %d batches", len(refs), len(todo.known), len(parts))
-    progress.stage("读取与提取 reading", len(refs))
-    with extraction.runner(len(parts), on_cluster, extraction.work(pipeline.uncached(todo, current_record))) as pool:
-        futures = [extraction.submit(pool, source=source, keys=[r.key for r in part],
-                                     known={r.key: todo.known[r.key] for r in part if r.key in todo.known},
-                                     index=i, total=len(parts))
-                   for i, part in enumerate(parts)]
-        for done in as_completed(futures):
-            progress.advance(len(done.result()))
-        reports = pipeline.with_versions([r for f in futures for r in f.result()], refs)
+    few = pipeline.update_keys(todo, current_record, current, district)
+    if few:   # few inputs new or changed: check only those, against the dataset (giodq/update.py)
+        logger.info("%d inputs, %d new or changed: checking those against the dataset", len(refs), len(few))
+        wanted = set(few)
+        reports = _extract(source, [r for r in refs if r.key in wanted], refs, todo, current_record, batch_size,
+                           on_cluster)
+        progress.stage("验证 validating")
+        record = update_release(source, out, [r.key for r in refs], quote(reports), quote(district), started,
+                                {"extract": time.perf_counter() - t0},
+                                {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)})
+        if not isinstance(record, Declined):
+            tell(out, record, previous)
+            return record
+        logger.info("checking the whole district: %s", record.why)
+    reports = _extract(source, refs, refs, todo, current_record, batch_size, on_cluster)
     t1 = time.perf_counter()
     memory = {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)}
     progress.stage("验证 validating")
@@ -108,6 +120,25 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
     record = publish(out, quote(reports), quote(validation), record)
     tell(out, record, previous)
     return record
+
+
+def _extract(source: str, wanted: list, refs: list, todo, current_record: dict | None, batch_size: int | None,
+             on_cluster: bool) -> list:
+    """The ``wanted`` inputs extracted, in batches (cached on content, on every core), in the listing's order."""
+    parts = pipeline.buckets(wanted, batch_size or settings().batch_size)
+    get_run_logger().info("%d inputs, %d already read; %d batches", len(wanted),
+                          sum(r.key in todo.known for r in wanted), len(parts))
+    progress.stage("读取与提取 reading", len(wanted))
+    keys = {r.key for r in wanted}
+    with extraction.runner(len(parts), on_cluster,
+                           extraction.work([k for k in pipeline.uncached(todo, current_record) if k in keys])) as pool:
+        futures = [extraction.submit(pool, source=source, keys=[r.key for r in part],
+                                     known={r.key: todo.known[r.key] for r in part if r.key in todo.known},
+                                     index=i, total=len(parts))
+                   for i, part in enumerate(parts)]
+        for done in as_completed(futures):
+            progress.advance(len(done.result()))
+        return pipeline.with_versions([r for f in futures for r in f.result()], refs)
 
 
 _on_cluster = flow(_district_run, name="district-run-on-dask", flow_run_name="district-run {source} (dask)")

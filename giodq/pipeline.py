@@ -86,6 +86,15 @@ def uncached(todo: Plan, current_record: dict | None) -> list[str]:
     return [r.key for r in todo.refs if not (same_code and r.key in todo.known)]
 
 
+def update_keys(todo: Plan, current_record: dict | None, current: tuple | None, district: District) -> list[str] | None:
+    """The new and changed inputs, when they are few enough for the run to check only them
+    (giodq/update.py, GIODQ_UPDATE_UP_TO); None: the run checks the whole district."""
+    from giodq.update import few_changed
+
+    return few_changed(todo.refs, todo.known, current_record, district_signature(district),
+                       current[0] if current else None, settings().update_up_to)
+
+
 def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
     """Inputs in batches of about ``size`` that stay the same from run to run (by a hash of the
     key, not by position), so that one new file leaves the other batches' cached results valid."""
@@ -106,11 +115,12 @@ def with_versions(reports: list[Extracted], refs: list[InputRef]) -> list[Extrac
     return sorted((replace(r, version=version.get(r.report)) for r in reports), key=lambda r: order.get(r.report, 0))
 
 
-def changes(reports: list[Extracted], current_reports: pd.DataFrame | None) -> dict[str, list[str]]:
-    """Inputs new or with other bytes than in the dataset at OUT, and inputs gone from the source."""
+def changes(inputs: pd.DataFrame, current_reports: pd.DataFrame | None) -> dict[str, list[str]]:
+    """Inputs (report, sha256) new or with other bytes than in the dataset at OUT, and inputs gone
+    from the source."""
     before = {} if current_reports is None else dict(zip(current_reports["report"], current_reports.get("sha256", [])))
-    now = {r.report for r in reports}
-    return {"changed": sorted(r.report for r in reports if before.get(r.report) != r.sha256),
+    now = set(inputs["report"])
+    return {"changed": sorted(k for k, sha in zip(inputs["report"], inputs["sha256"]) if before.get(k) != sha),
             "removed": sorted(k for k in before if k not in now)}
 
 
@@ -123,6 +133,7 @@ class Validation:
     units: pd.DataFrame | None = None      # report -> unit, unit_match, spelling, level (district/coverage.py)
     coverage: pd.DataFrame | None = None   # dataset/coverage.parquet
     roster: pd.DataFrame | None = None     # dataset/roster.parquet: the roster the run checked against
+    links: dict[str, str] = field(default_factory=dict)   # body -> the unit the years are compared by
 
 
 def validate_reports(reports: list[Extracted], previous=None, only: set[str] | None = None,
@@ -139,7 +150,8 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
                       findings=fnd.with_units(fnd.results_to_findings(results), units),
                       not_assessed=fnd.not_assessed(frames, results), units=frames["units"],
                       coverage=frames["coverage_table"],
-                      roster=district.roster.frame() if district.roster is not None else None)
+                      roster=district.roster.frame() if district.roster is not None else None,
+                      links=dict(zip(frames["links"]["body"], frames["links"]["link"])))
 
 
 def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:
@@ -199,12 +211,17 @@ def peak_rss_mb(children: bool = False) -> float:
     return round(peak / 1024, 1)   # kB on Linux
 
 
-def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted],
+def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted] | pd.DataFrame,
                validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None,
                district: District | None = None, memory: dict[str, float] | None = None) -> dict:
     """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule,
-    duplicate reports, timings and peak memory by stage."""
+    duplicate reports, timings and peak memory by stage. ``reports``: the run's extracted reports,
+    or the reports table of the whole district (an update: giodq/update.py)."""
     f = validation.findings
+    table = reports if isinstance(reports, pd.DataFrame) else _with_units(
+        inputs_frame(reports).assign(error=[r.error for r in reports], format=[r.format for r in reports]),
+        validation.units)
+    ok = table["status"] == "ok"
     return {
         "run_id": run_id,
         "kind": "run",
@@ -215,17 +232,17 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
         "code": code_version(),
         "district_signature": district_signature(district or District()),
         "district": coverage_record(validation.coverage, validation.roster, district),
-        "inputs": len(reports),
-        "ok": sum(r.status == "ok" for r in reports),
-        **changes(reports, current_reports),
-        "failed": [{"report": r.report, "error": r.error} for r in reports if r.status != "ok"],
-        "formats": dict(Counter(r.format for r in reports if r.status == "ok")),
+        "inputs": len(table),
+        "ok": int(ok.sum()),
+        **changes(table, current_reports),
+        "failed": [{"report": k, "error": e} for k, e, good in zip(table["report"], table["error"], ok) if not good],
+        "formats": dict(Counter(table.loc[ok, "format"])),
         "findings": {"total": len(f), "by_rule": {k: int(v) for k, v in f.groupby("rule").size().items()},
                      "by_severity": {k: int(v) for k, v in f.groupby("severity").size().items()}},
         "rules_not_assessed": [{"rule": r.id, "title": r.title, "why": "本版本尚未实现 / not implemented yet"}
                                for r in not_assessed()],
         # groups of duplicate reports: {kind: same_content | same_body_year, body, year, reports}
-        "duplicates": duplicates_record(duplicate_groups(_with_units(inputs_frame(reports), validation.units))),
+        "duplicates": duplicates_record(duplicate_groups(table)),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "memory_mb": memory or {},
         "data_docs": docs_index(out),
@@ -324,6 +341,16 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
                                   {"compare": time.perf_counter() - t0}, apply_inbox(out))
         store.append_history(out, record)
         return record
+    few = update_keys(todo, current_record, current, district)
+    if few:   # few inputs new or changed: check only those, against the dataset (giodq/update.py)
+        from giodq import update
+
+        reports = with_versions(extract_batch(source, few), refs)
+        record = update.release(source, out, [r.key for r in refs], reports, district, started,
+                                {"extract": time.perf_counter() - t0}, {"extract": peak_rss_mb()})
+        if not isinstance(record, update.Declined):
+            return record
+        log.info("checking the whole district: %s", record.why)
     reports = with_versions([r for part in buckets(refs, batch_size)
                              for r in extract_batch(source, [ref.key for ref in part])], refs)
     t1, memory = time.perf_counter(), {"extract": peak_rss_mb()}

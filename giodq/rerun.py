@@ -34,7 +34,8 @@ from giodq.validate.duplicates import (
     duplicates_record,
     flag_duplicates,
 )
-from giodq.validate.rules import ERROR, NO_REPORT, RULES, WARNING
+from giodq.update import recount, without
+from giodq.validate.rules import NO_REPORT, RULES
 
 CROSS_YEAR = tuple(rule.id for rule in RULES if rule.id.startswith("cross_year."))
 CROSS_YEAR_SUITES = {suite for rule in RULES if rule.id in CROSS_YEAR for suite in rule.suites}
@@ -88,7 +89,7 @@ def _rerun(key: str, source: str, out: str, district: District) -> dict:
     t1 = time.perf_counter()
 
     others = old_reports[old_reports["report"] != key]
-    other_cells = old_cells[old_cells["report"] != key]
+    other_cells = without(old_cells, {key})
     district = District(district.roster, district.years, others)
     validation = validate_reports([report], (others, other_cells), district=district)
     new_row = reports_table([report], validation)
@@ -115,10 +116,7 @@ def _rerun(key: str, source: str, out: str, district: District) -> dict:
         parts.append(redo.findings[redo.findings["rule"].isin(CROSS_YEAR)])
     # a district with no findings at all is no special case: the frames keep their columns
     findings = pd.concat(parts, ignore_index=True).sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
-    counts = findings.groupby(["report", "severity"]).size().unstack(fill_value=0)
-    for column, severity in (("errors", ERROR), ("warnings", WARNING)):
-        by_report = counts[severity] if severity in counts else pd.Series(dtype="int64")
-        reports[column] = reports["report"].map(by_report).fillna(0).astype("int64")
+    reports = recount(reports, findings)
     t2 = time.perf_counter()
 
     compared = [*touched, NO_REPORT]   # and the district's form.missing: a unit may have published now

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # counts 50): a worker process takes seconds to start.
     workers: int = 0
     pool_from: int = 500
+    # A run in which at most this many inputs are new or changed (and none gone) checks only those,
+    # against the rest of the dataset at OUT (giodq/update.py); 0: every run checks the whole district.
+    update_up_to: int = 200
     # Prefect's ephemeral server takes 17-26 s to start on 2 cores; its default timeout is 20 s.
     prefect_startup_timeout_s: int = 120
     # Object storage. The endpoint, region and credentials come from the usual AWS settings

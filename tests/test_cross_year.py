@@ -20,6 +20,17 @@ def predecessor(carried_forward: int, in_force: int) -> bytes:
     return text.replace(DOCS, f"行政规范性文件\t0\t0\t{in_force}").encode()
 
 
+def carry_pair(folder, out) -> None:
+    """A 2023 report that says 2 carried forward and its 2024 successor that says 0 carried over,
+    in ``folder``, run into ``out``: the 2024 report has cross_year.carry."""
+    folder.mkdir()
+    (folder / "zh-2023.txt").write_bytes(predecessor(2, 0))
+    (folder / "zh-2024.txt").write_bytes(S004.encode())
+    run(str(folder), out)
+    f = pq.read_table(out / "dataset" / "findings.parquet").to_pandas()
+    assert "cross_year.carry" in set(f.loc[f["report"] == "zh-2024.txt", "rule"])
+
+
 def _cross(v, report="2024.txt"):
     """carry and in_force findings (the predecessor here is seed 004 itself a year earlier, so
     cross_year.copied rightly fires too: tests/test_cross_year_copied_jump.py)."""

@@ -69,15 +69,10 @@ def test_the_site_is_rebuilt_with_the_correction(corrected):
 
 def test_the_next_years_carry_is_rechecked(tmp_path):
     """A corrected 2023 report changes what its 2024 successor is compared with."""
-    from test_cross_year import S004, predecessor
+    from test_cross_year import carry_pair, predecessor
 
     src = tmp_path / "src"
-    src.mkdir()
-    (src / "zh-2023.txt").write_bytes(predecessor(2, 0))     # says 2 carried forward; 2024 says 0 carried over
-    (src / "zh-2024.txt").write_bytes(S004.encode())
-    run(str(src), tmp_path / "out")
-    f = _dataset(tmp_path / "out")["findings"]
-    assert "cross_year.carry" in set(f.loc[f["report"] == "zh-2024.txt", "rule"])
+    carry_pair(src, tmp_path / "out")
     (src / "zh-2023.txt").write_bytes(predecessor(0, 0))     # corrected: nothing carried forward
     record = rerun("zh-2023.txt", str(src), tmp_path / "out")
     f = _dataset(tmp_path / "out")["findings"]

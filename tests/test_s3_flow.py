@@ -85,11 +85,29 @@ def test_the_next_nightly_run_finds_nothing_changed(district):
     assert store.history(OUT)[-1]["run_id"] == record["run_id"]
 
 
-def test_only_batches_with_new_files_are_extracted_again(district):
+def test_only_batches_with_new_files_are_extracted_again(district, monkeypatch):
+    """The whole district checked again (no update: GIODQ_UPDATE_UP_TO=0): the batches whose files
+    did not change come from Prefect's cache."""
+    monkeypatch.setenv("GIODQ_UPDATE_UP_TO", "0")
     s3_client().put_object(Bucket="district", Key="reports/005_new.txt", Body=read_fixture("003_72b5106183aba5ae.txt"))
     state = district_run(source=SOURCE, out=OUT, batch_size=1, return_state=True)
     record = state.result()
     assert record["kind"] == "run" and record["changed"] == ["005_new.txt"] and record["inputs"] == 6
+    assert "update" not in record
     extract = {name: s for name, s in _task_states(state).items() if name.startswith("extract-")}
     assert "Cached" in extract.values(), extract         # batches of unchanged files: Prefect's cache
     assert "Completed" in extract.values(), extract      # the batch holding the new file: extracted
+
+
+def test_an_update_reads_only_the_new_file(district):
+    """With the default, a run with one new file extracts only that file and publishes to the bucket
+    a dataset with every report (giodq/update.py)."""
+    s3_client().put_object(Bucket="district", Key="reports/006_new.txt", Body=read_fixture("001_183f359fdb579c94.txt"))
+    state = district_run(source=SOURCE, out=OUT, batch_size=1, return_state=True)
+    record = state.result()
+    assert record["update"]["rechecked"] == ["006_new.txt"] and record["inputs"] == 7
+    extract = [name for name in _task_states(state) if name.startswith("extract-")]
+    assert len(extract) == 1, extract
+    data = _dataset()
+    assert len(data["reports"]) == 7 and set(data["reports"].loc[data["reports"]["report"] == "006_new.txt", "duplicates"].iloc[0]) == {"001_183f359fdb579c94.txt"}
+    assert len(store._listing("district", "out/data_docs/reports/")) == 7

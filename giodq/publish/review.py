@@ -61,11 +61,13 @@ def reports_section(reports: pd.DataFrame, findings: pd.DataFrame | None = None,
         counts[["errors", "warnings"]], left_on="report", right_index=True, how="left")
     ok = _worst_first(ok)
     failed = reports[reports["status"] != "ok"].sort_values("report")
+    shown = [s.key for s in STATES if s.key != RESOLVED]
+    states = counts[shown].to_dict("index")   # one lookup per report, not one pandas .at per state
     rows = [{"report": r.report, "href": f"reports/{report_id(r.report)}.html",
              "body": r.body if isinstance(r.body, str) and r.body else "（未识别）",
              "year": "" if pd.isna(r.year) else int(r.year), "format": FORMAT_ZH.get(r.format, r.format),
              "errors": int(r.errors), "warnings": int(r.warnings),
-             "states": {s.key: int(counts.at[r.report, s.key]) for s in STATES if s.key != RESOLVED},
+             "states": {k: int(n) for k, n in states[r.report].items()},
              "not_assessed": len(r.not_assessed) if r.not_assessed is not None else 0}
             for r in ok.itertuples()]
     totals = {s.key: int(counts[s.key].sum()) for s in STATES}

@@ -398,9 +398,14 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
     (District.units_of; without it, the body normalised)."""
     pool_cols = ["report", "body", "year", "published", "sha256", "sentence_hashes"]
     pool_reports, pool_cells = rep[pool_cols], cells[["report", "key", "value"]]
+    link = (lambda b: links.get(b)) if links is not None else normalise_body  # noqa: E731
+    rep = rep.assign(link=rep["body"].map(link, na_action="ignore").astype("string"))
     if previous is not None:
         prev_reports, prev_cells = previous
         older = prev_reports[(prev_reports["status"] == "ok") & ~prev_reports["report"].isin(rep["report"])]
+        # only the dataset's reports of this run's units can be a predecessor (_predecessors pairs by
+        # link): a rerun of one report need not carry the district's million cells through
+        older = older[older["body"].map(link, na_action="ignore").isin(set(rep["link"].dropna()))]
         # a dataset of an older giodq has no publication dates (nor sentences): its reports' are unknown
         older = older.reindex(columns=pool_cols)
         pool_reports = pd.concat([pool_reports.astype({"published": "object"}),
@@ -411,9 +416,7 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
         pool_cells = pd.concat([pool_cells, older_cells], ignore_index=True)
     pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
-    link = (lambda b: links.get(b)) if links is not None else normalise_body  # noqa: E731
     pool_reports["link"] = pool_reports["body"].map(link, na_action="ignore").astype("string")
-    rep = rep.assign(link=rep["body"].map(link, na_action="ignore").astype("string"))
     pairs, undecided = _predecessors(rep, pool_reports)
     values = pool_cells.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
     value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
@@ -566,6 +569,7 @@ def validation_frames(reports: list[Extracted],
         "problems": problems_frame(reports),
         **cross_year,
         "units": units,
+        "links": pd.DataFrame({"body": list(links), "link": list(links.values())}, dtype="string"),
         "coverage_table": coverage,
         "coverage": coverage_check_frame(coverage),
     }
