@@ -25,7 +25,7 @@ import pandas as pd
 
 from giodq.district.scope import District
 from giodq.extract import Extracted
-from giodq.extract.batch import code_version
+from giodq.extract.batch import code_version, extract_batch
 from giodq.pipeline import Validation, peak_rss_mb, publish, reports_table, run_record, validate_reports
 from giodq.publish import store
 from giodq.validate.duplicates import flag_duplicates
@@ -63,21 +63,28 @@ def few_changed(refs: list, known: dict[str, str], current_record: dict | None, 
     return read
 
 
-def update(reports: list[Extracted], order: list[str], current: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
-           district: District) -> Update | Declined:
-    """Check ``reports`` (the new and changed inputs, extracted) against the dataset ``current``
-    (reports, cells, findings: store.read_dataset(full=True)). ``order``: every input's key, as
-    listed (the order of the dataset's rows)."""
+def update(source: str, reports: list[Extracted], order: list[str],
+           current: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], district: District) -> Update | Declined:
+    """Check ``reports`` (the new and changed inputs of ``source``, extracted) against the dataset
+    ``current`` (reports, cells, findings: store.read_dataset(full=True)). ``order``: every input's
+    key, as listed (the order of the dataset's rows)."""
     old_reports, old_cells, old_findings = current
     again = {r.report for r in reports}
     others = old_reports[~old_reports["report"].isin(again)]
-    # the whole dataset as the previous reports, as a full run has it
-    validation = validate_reports(reports, (old_reports, old_cells),
-                                  district=District(district.roster, district.years, others))
+    # last year's reports of the changed ones are read again and checked beside them, as a full run
+    # has them (what was written, which rows were placed by position), and their own rows kept
+    beside = _last_years(reports, others, district)
+    context = extract_batch(source, beside) if beside else []
+    validation = validate_reports(reports + context, (old_reports, old_cells),
+                                  district=District(district.roster, district.years,
+                                                    others[~others["report"].isin(beside)]))
     why = (_moved(others, old_reports, validation, district)
            or _dependents(reports, old_reports[old_reports["report"].isin(again)], others, validation.links))
     if why:
         return Declined(why)
+    if context:
+        validation = replace(validation, cells=validation.cells[~validation.cells["report"].isin(beside)],
+                             findings=validation.findings[~validation.findings["report"].isin(beside)])
 
     table = pd.concat([others.drop(columns=["duplicates", "duplicate_kind"], errors="ignore"),
                        reports_table(reports, validation).drop(columns=["duplicates", "duplicate_kind"])],
@@ -87,8 +94,9 @@ def update(reports: list[Extracted], order: list[str], current: tuple[pd.DataFra
     table = table.join(flag_duplicates(table))
     # a report that a new duplicate joins (or leaves) lists it on its page: drawn again too
     before = dict(zip(old_reports["report"], old_reports["duplicates"])) if "duplicates" in old_reports else {}
-    relisted = {k for k, d in zip(table["report"], table["duplicates"])
-                if k not in again and _listed(d) != _listed(before.get(k))}
+    kind = dict(zip(old_reports["report"], old_reports["duplicate_kind"])) if "duplicate_kind" in old_reports else {}
+    relisted = {k for k, d, t in zip(table["report"], table["duplicates"], table["duplicate_kind"])
+                if k not in again and (_listed(d), _listed(t)) != (_listed(before.get(k)), _listed(kind.get(k)))}
 
     # the re-checked reports' cells come last: a district's cells are not sorted again for a few
     cells = pd.concat([without(old_cells, again), validation.cells], ignore_index=True)
@@ -104,7 +112,7 @@ def release(source: str, out: str, order: list[str], reports: list[Extracted], d
     it as a release; the run record, or Declined when the district must be checked whole."""
     t0 = time.perf_counter()
     current = store.read_dataset(out, full=True)
-    result = update(reports, order, current, district)
+    result = update(source, reports, order, current, district)
     if isinstance(result, Declined):
         return result
     timings = timings | {"validate": timings.get("validate", 0) + time.perf_counter() - t0}
@@ -143,6 +151,16 @@ def _listed(value) -> list:
 
 def _plain(values) -> list:
     return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
+def _last_years(reports: list[Extracted], others: pd.DataFrame, district: District) -> list[str]:
+    """The readable reports among ``others`` of the changed reports' units on the year before, with
+    the links the validation will draw (district_frames: over the reports' bodies and the dataset's)."""
+    _, links = district.units_of([r.body for r in reports] + list(others["body"]))
+    wanted = {(links.get(r.body), r.year - 1) for r in reports if r.body and r.year is not None and links.get(r.body)}
+    ok = others[others["status"] == "ok"]
+    return [k for k, b, y in zip(ok["report"], ok["body"], ok["year"])
+            if isinstance(b, str) and pd.notna(y) and (links.get(b), int(y)) in wanted]
 
 
 def _moved(others: pd.DataFrame, old_reports: pd.DataFrame, validation: Validation, district: District) -> str | None:

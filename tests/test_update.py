@@ -127,3 +127,61 @@ def test_rows_of_reports_are_left_out_in_slices():
         gone = set(rng.sample("abcde", rng.randint(0, 3)))
         pd.testing.assert_frame_equal(without(frame, gone).reset_index(drop=True),
                                       frame[~frame["report"].isin(list(gone))].reset_index(drop=True))
+
+
+def _equal_after(tmp_path, first: dict[str, bytes], then: dict[str, bytes]) -> dict:
+    """Run ``first`` into OUT, write ``then`` (b"" empties a file), run again: the second run's record;
+    asserts that OUT's dataset and pages are a fresh full run's of the same files."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, data in first.items():
+        (src / name).write_bytes(data)
+    run(str(src), tmp_path / "out")
+    for name, data in then.items():
+        (src / name).write_bytes(data)
+    record = run(str(src), tmp_path / "out")
+    run(str(src), tmp_path / "full")
+    assert compare(tmp_path / "out", tmp_path / "full") == []
+    pages = lambda out: sorted(p.name for p in (out / "data_docs" / "reports").glob("*.html"))  # noqa: E731
+    assert pages(tmp_path / "out") == pages(tmp_path / "full")
+    return record
+
+
+def test_last_years_report_is_read_as_written(tmp_path):
+    """Last year's 总计 written as an explicit 0 beside parts that add up to 2 is relied on, as a full
+    run relies on it (the dataset's values alone cannot tell it from a blank total)."""
+    from test_cross_year import FORWARD, NEW, S004, predecessor
+
+    last = predecessor(0, 0).decode().replace(NEW, NEW.replace("\t6\t0\t0\t0\t0\t0\t6\t", "\t8\t0\t0\t0\t0\t0\t8\t"))
+    last = last.replace(FORWARD, FORWARD.replace("\t0\t0\t0\t0\t0\t0\t0\t", "\t2\t0\t0\t0\t0\t0\t0\t"))
+    carried = "二、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0\t"
+    this = S004.replace(NEW, NEW.replace("\t6\t0\t0\t0\t0\t0\t6\t", "\t4\t0\t0\t0\t0\t0\t4\t"))
+    this = this.replace(carried, carried.replace("\t0\t0\t0\t0\t0\t0\t0\t", "\t2\t0\t0\t0\t0\t0\t2\t"))
+    record = _equal_after(tmp_path, {"p.txt": last.encode(), "t.txt": this.encode()},
+                          {"t.txt": this.replace("收到申请公开政府信息 2 件", "收到申请公开政府信息 6 件").encode()})
+    assert record["update"]["rechecked"] == ["t.txt"]
+    f = _findings(tmp_path / "out")
+    assert any("总计" in w for w in f.loc[(f["report"] == "t.txt") & (f["rule"] == "cross_year.carry"), "where"])
+
+
+def test_a_report_that_fails_now_loses_its_page_and_is_nobodys_last_year(tmp_path):
+    """zh-2023 reads, then is emptied while zh-2024 arrives: no page for zh-2023, and zh-2024 has no
+    last year's report (not the dataset's old copy of zh-2023)."""
+    from test_cross_year import S004, predecessor
+
+    record = _equal_after(tmp_path, {"zh-2023.txt": predecessor(2, 0), "003.txt": read_fixture("003_72b5106183aba5ae.txt")},
+                          {"zh-2023.txt": b"", "zh-2024.txt": S004.encode()})
+    assert record["update"]["rechecked"] == ["zh-2023.txt", "zh-2024.txt"]
+    assert not (tmp_path / "out" / "data_docs" / "reports" / f"{report_id('zh-2023.txt')}.html").exists()
+    assert "cross_year.carry" not in set(_findings(tmp_path / "out").query("report == 'zh-2024.txt'")["rule"])
+
+
+def test_a_copy_edited_redraws_the_page_of_the_report_it_copied(tmp_path):
+    """a.txt and b.txt the same bytes, then b.txt edited (same body and year): a.txt's page says so."""
+    from test_cross_year import S004
+
+    record = _equal_after(tmp_path, {"a.txt": S004.encode(), "b.txt": S004.encode()},
+                          {"b.txt": S004.encode() + "\n（更正）\n".encode()})
+    assert record["update"] == {"rechecked": ["b.txt"], "pages": 2}
+    page = (tmp_path / "out" / "data_docs" / "reports" / f"{report_id('a.txt')}.html").read_text(encoding="utf-8")
+    assert "同一发布机构同一年度" in page and "内容完全相同" not in page

@@ -115,6 +115,8 @@ def run_name(record: dict) -> str:
     date = str(record.get("started", ""))[:10]
     if record.get("kind") == "rerun":
         return f"重新检查-{date}-" + re.sub(r"[^\w\-]+", "_", str(record.get("rerun", "")))[:40]
+    if record.get("update"):   # GX's results of this run are of the re-checked reports only
+        return f"更新检查-{date}-{len(record['update']['rechecked'])}份报告"
     return f"全区检查-{date}"
 
 
@@ -191,6 +193,13 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
             if (kept_from / part).is_dir():
                 # hard links: thousands of kept files cost no copying; a redrawn one is unlinked first
                 shutil.copytree(kept_from / part, site_dir / part, copy_function=link_or_copy, dirs_exist_ok=True)
+        # a changed report's kept page and copy go: drawn again below if it reads, else gone (a
+        # file that fails now has no page), and its copy may be of another type now
+        for key in changed:
+            name = sources.report_id(key)
+            (site_dir / "reports" / f"{name}.html").unlink(missing_ok=True)
+            for copy in (site_dir / "sources").glob(f"{name}.*"):
+                copy.unlink()
     shutil.copytree(str(_ASSETS / "vendor"), site_dir / "static" / "vendor")
     (site_dir / "static" / "giodq").mkdir(parents=True)
     shutil.copy(str(_ASSETS / "giodq.css"), site_dir / "static" / "giodq" / "giodq.css")

@@ -154,8 +154,8 @@ def unknown_totals(totals: pd.DataFrame) -> pd.DataFrame:
 
 def _totals_zero_beside_parts(cells: pd.DataFrame) -> pd.DataFrame:
     """(report, key) of every total whose value is 0 while its parts add up to more: for reports
-    from the dataset at OUT, which keeps values and not what was written, a blank total is one of
-    these (an explicit 0 is too, and is then not relied on either)."""
+    from the dataset at OUT read without what was written (``raw``), a blank total is one of these
+    (an explicit 0 is too, and is then not relied on either)."""
     links = pd.DataFrame([(total, part) for _, _, total, parts in _total_lines() for part in parts],
                          columns=["key", "part"]).astype("string")
     parts = cells[["report", "key", "value"]].rename(columns={"key": "part"}).merge(links, on="part")
@@ -410,9 +410,11 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
         older = older.reindex(columns=pool_cols)
         pool_reports = pd.concat([pool_reports.astype({"published": "object"}),
                                   older.astype({"published": "object"})], ignore_index=True)
-        older_cells = prev_cells.loc[prev_cells["report"].isin(older["report"]), ["report", "key", "value"]]
-        older_cells = checked_values(older_cells.assign(table=None, row=None, col=None),
-                                     _totals_zero_beside_parts(older_cells))[["report", "key", "value"]]
+        written = "raw" in prev_cells   # the whole dataset (a rerun's, an update's): what was written too
+        older_cells = prev_cells.loc[prev_cells["report"].isin(older["report"]),
+                                     ["report", "key", "value"] + (["raw"] if written else [])]
+        unknown = unknown_totals(totals_frame(older_cells)) if written else _totals_zero_beside_parts(older_cells)
+        older_cells = checked_values(older_cells.assign(table=None, row=None, col=None), unknown)[["report", "key", "value"]]
         pool_cells = pd.concat([pool_cells, older_cells], ignore_index=True)
     pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
@@ -535,6 +537,9 @@ def validation_frames(reports: list[Extracted],
     (taken from ``district``'s roster when it has one); ``district``: the roster, the years and a
     rerun's other reports (frames ``units``, of the whole district, and ``coverage``)."""
     district = district or District()
+    if previous is not None:   # the dataset's own copy of an input of this run is not another report
+        again = previous[0]["report"].isin([r.report for r in reports])
+        previous = (previous[0][~again], previous[1]) if again.any() else previous
     units, coverage, links = district_frames(reports, previous, district)
     if district.roster is not None:
         roster_levels = dict(zip(units.loc[units["level_source"] == "roster", "report"],
