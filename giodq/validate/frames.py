@@ -34,6 +34,7 @@ import re
 import unicodedata
 
 import pandas as pd
+import pyarrow as pa
 
 from giodq import cells as cm
 from giodq.extract import Extracted
@@ -62,19 +63,27 @@ INDEX_COLUMNS = {
 
 def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
     """Every canonical cell of every readable report, found or not."""
-    names, keys, raws = [], [], []
+    every = list(cm.all_cells().values())
+    code = {c.key: i for i, c in enumerate(every)}
+    layouts: dict[str, tuple[list[str], list[int]]] = {}   # format -> its keys, their rows in ``every``
+    names, codes, raws = [], [], []
     for r in reports:
         if r.status != "ok":
             continue
-        fmt_keys = [c.key for c in cm.cells_for(r.format)]
+        if r.format not in layouts:
+            keys = [c.key for c in cm.cells_for(r.format)]
+            layouts[r.format] = keys, [code[k] for k in keys]
+        fmt_keys, fmt_codes = layouts[r.format]
         names.extend([r.report] * len(fmt_keys))
-        keys.extend(fmt_keys)
-        raws.extend(r.raw.get(k) for k in fmt_keys)
-    df = pd.DataFrame({"report": pd.Series(names, dtype="string"), "key": pd.Series(keys, dtype="string"),
+        codes.extend(fmt_codes)
+        raws.extend([r.raw.get(k) for k in fmt_keys])
+    # each cell's key and labels taken from the catalogue by position (Arrow's take), not merged on
+    # the key: a district has millions of cells
+    meta = pa.table({name: pa.array([getattr(c, name) for c in every], type=pa.large_string())
+                     for name in ("key", "table", "row", "col", "label", "kind")}).take(pa.array(codes, type=pa.int32()))
+    df = pd.DataFrame({"report": pd.Series(names, dtype="string"),
+                       **{name: pd.Series(meta[name], dtype="string") for name in meta.column_names},
                        "raw": pd.Series(raws, dtype="object")})
-    meta = pd.DataFrame([(c.key, c.table, c.row, c.col, c.label, c.kind) for c in cm.all_cells().values()],
-                        columns=["key", "table", "row", "col", "label", "kind"]).astype("string")
-    df = df.merge(meta, on="key", how="left", sort=False)
     # parse each distinct raw text once: a district writes "0" a million times
     uniq = {raw: parse_value(raw) for raw in pd.unique(df["raw"].dropna())}
     df["value"] = df["raw"].map(uniq).astype("float64")
@@ -204,7 +213,8 @@ def _with_doubts(frame: pd.DataFrame, placed: pd.DataFrame, columns: dict[str, l
 def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: str, columns: list[str]) -> pd.DataFrame:
     """Cells of one table -> one row per report and `line` (row or col), one column per other axis key."""
     other = "col" if line == "row" else "row"
-    part = cells[cells["table"] == table]
+    # the four columns needed, not the cells' every column: a mask copies each one it keeps
+    part = cells.loc[(cells["table"] == table).to_numpy(dtype=bool), ["report", line, other, "value"]]
     wide = part.pivot(index=["report", line], columns=other, values="value")
     wide = wide.reindex(columns=columns).astype("float64").reset_index()
     wide.columns.name = None
