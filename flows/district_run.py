@@ -20,7 +20,6 @@ from prefect.utilities.annotations import quote
 from flows import extraction
 from flows.telling import previous_findings, tell
 from giodq import pipeline, preflight, progress, update
-from giodq.update import Declined
 from giodq.publish import store
 from giodq.publish.lock import lock
 from giodq.review.inbox import apply_inbox as apply_inbox_now
@@ -103,7 +102,7 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
         record = update_release(source, out, [r.key for r in refs], quote(reports), quote(district), started,
                                 {"extract": time.perf_counter() - t0},
                                 {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)})
-        if not isinstance(record, Declined):
+        if not isinstance(record, update.Declined):
             tell(out, record, previous)
             return record
         logger.info("checking the whole district: %s", record.why)
