@@ -147,7 +147,8 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     results = validate(frames, {n: s for n, s in load_suites().items() if n in only} if only else None)
     units = frames["units"].merge(frames["reports"][["report", "year"]], on="report", how="left")
     return Validation(cells=frames["cells"], results=results,
-                      findings=fnd.with_units(fnd.results_to_findings(results), units),
+                      findings=fnd.with_units(fnd.scanned_as_warnings(fnd.results_to_findings(results),
+                                                                      {r.report for r in reports if r.scanned}), units),
                       not_assessed=fnd.not_assessed(frames, results), units=frames["units"],
                       coverage=frames["coverage_table"],
                       roster=district.roster.frame() if district.roster is not None else None,
@@ -167,7 +168,7 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
         rows.append({
             "report": r.report, "sha256": r.sha256, "version": r.version, "title": r.title, "body": r.body, "year": r.year,
             "format": r.format if r.status == "ok" else None, "status": r.status, "error": r.error,
-            "media": r.media, "published": r.published,
+            "media": r.media, "published": r.published, "ocr": r.scanned if r.status == "ok" else None,
             "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
             "not_assessed": validation.not_assessed.get(r.report, []) if r.status == "ok" else None,
             "notes": r.problems + getattr(validation.not_assessed, "why", {}).get(r.report, [])

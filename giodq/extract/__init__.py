@@ -9,8 +9,9 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
-from giodq.extract import claims, layout, meta, parts, tables
+from giodq.extract import claims, layout, meta, ocr, parts, tables
 from giodq.extract.decode import NotAReport, decode, sniff
 from giodq.extract.limits import Limits, input_reason
 from giodq.extract.numbers import is_value_cell
@@ -37,7 +38,9 @@ class Extracted:
     period_year: int | None = None    # the year of the statistics period (form.year)
     raw: dict[str, str | None] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)   # what could not be read, and why (中文)
-    placed: dict[str, str] = field(default_factory=dict)  # table rows placed only by position -> the doubt (中文)
+    placed: dict[str, str] = field(default_factory=dict)  # table rows in doubt (placed by position, OCR) -> why (中文)
+    scanned: bool = False                                   # a scan: tables and text read by OCR
+    ocr: dict[str, ocr.Where] = field(default_factory=dict)  # cells read by OCR -> page, box, confidence
     claims: list[claims.Claim] = field(default_factory=list)      # counts and claims of none
     shares: list[claims.Share] = field(default_factory=list)      # stated percentages
     placeholders: list[str] = field(default_factory=list)         # sentences with template blanks
@@ -50,25 +53,46 @@ def failed(report: str, data: bytes, reason: str) -> Extracted:
     return Extracted(report=report, sha256=hashlib.sha256(data).hexdigest(), status="failed", error=reason)
 
 
-def document_rows(data: bytes, limits: Limits | None = None) -> tuple[str, list[layout.Row], str | None, list[str]]:
-    """Bytes -> (media kind, rows, page title, notes on what could not be read), the work bounded by
-    ``limits`` (the settings' when None). Raises NotAReport."""
+class Document(NamedTuple):
+    """What a file holds, reduced to rows (layout.py): its media kind, the rows, the page title,
+    notes on what could not be read (中文), and whether the rows were read by OCR."""
+    media: str
+    rows: list[layout.Row]
+    title: str | None = None
+    notes: list[str] = []
+    scanned: bool = False
+
+
+def document_rows(data: bytes, limits: Limits | None = None) -> Document:
+    """Bytes -> the Document, the work bounded by ``limits`` (the settings' when None). Raises NotAReport."""
     limits = limits or Limits.resolve()
     kind = sniff(data)
     if kind == "pdf":
         rows, notes = layout.pdf_to_rows(data, limits)
         if not any(any(c for c in r) for r in rows):
-            # a scan: the tables are there but not readable, which is form.tables, never zeros
-            return kind, [], None, ["PDF 没有文字层（扫描件），表格和正文均无法读取"] + notes
-        return kind, rows, None, notes
+            return _scanned(kind, lambda: ocr.pdf_rows(data, limits.pdf_pages), notes)
+        return Document(kind, rows, None, notes)
+    if kind == "image":
+        return _scanned(kind, lambda: ocr.image_rows(data), [])
     if kind == "docx":
-        return kind, layout.docx_to_rows(data, limits), None, []
+        return Document(kind, layout.docx_to_rows(data, limits))
     text = decode(data, kind, limits)
     if kind == "html":
         root, notes = layout.parse_html(text)
         rows, title = layout.tree_to_rows(root)
-        return kind, rows, title, notes
-    return kind, layout.text_to_rows(text), None, []
+        return Document(kind, rows, title, notes)
+    return Document(kind, layout.text_to_rows(text))
+
+
+def _scanned(media: str, read, notes: list[str]) -> Document:
+    """A scan's rows read by OCR; or none, with why, where it cannot be read here: the tables are
+    there but not readable, which is form.tables, never zeros."""
+    try:
+        rows, ocr_notes = read()
+    except ocr.Unreadable as e:
+        return Document(media, [], None, [f"扫描件：{e}，表格和正文均无法读取"] + notes)
+    return Document(media, rows, None, ["扫描件：表格和正文经文字识别（OCR）读取，未经人工核对"] + ocr_notes + notes,
+                    scanned=True)
 
 
 def extract_report(report: str, data: bytes) -> Extracted:
@@ -79,36 +103,38 @@ def extract_report(report: str, data: bytes) -> Extracted:
     if too_large:
         return failed(report, data, too_large)
     try:
-        media, rows, title, notes = document_rows(data, limits)
+        doc = document_rows(data, limits)
     except NotAReport as e:
         return failed(report, data, str(e))
     except Exception as e:  # a parser crash on a damaged file is a failed input, not a failed run
         log.exception("cannot read %s", report)
         return failed(report, data, f"unreadable: 无法解析文件（{type(e).__name__}: {e}）")
     try:
-        return _read(report, sha, media, rows, title, notes)
+        return _read(report, sha, doc)
     except Exception as e:  # a bug met on one odd file fails that input, not the batch or the run
         log.exception("cannot extract %s", report)
         return failed(report, data, f"extract: 提取失败（{type(e).__name__}: {e}）")
 
 
-def _read(report: str, sha: str, media: str, rows: list, title: str | None, notes: list[str]) -> Extracted:
+def _read(report: str, sha: str, doc: Document) -> Extracted:
     """Rows of one document -> Extracted: metadata, tables, narrative."""
+    rows, title, notes = doc.rows, doc.title, doc.notes
     page = meta.Page(rows, title)
     title_year, period_year = meta.title_year(page), meta.period_year(page)
     year = meta.find_year(page, title_year, period_year)
     has_numbers = any(is_value_cell(c) for r in rows if len(r) > 1 for c in r)
     fmt = meta.decide_format(year, tables.detect_format(rows), page, has_numbers)
     read = tables.read_tables(rows, fmt)
+    by_ocr = ocr.take_cells(read)
     prose = [r[0] for r in rows if len(r) == 1]
     sentences = claims.sentences(prose)
     paras = claims.paragraphs(prose)
     six = parts.read_parts(rows)
     return Extracted(
-        report=report, sha256=sha, media=media,
+        report=report, sha256=sha, media=doc.media, scanned=doc.scanned,
         title=meta.find_title(page), body=meta.find_body(page), year=year, format=fmt,
         published=meta.find_published(page), title_year=title_year, period_year=period_year,
-        raw=read.raw, problems=notes + read.problems, placed=read.placed,
+        raw=read.raw, problems=notes + read.problems, placed=read.placed, ocr=by_ocr,
         claims=claims.read_claims(sentences) + claims.read_enumerations(paras), shares=claims.read_shares(paras),
         placeholders=claims.read_placeholders(sentences),
         parts=six, part_five=claims.read_part_five(six.five) if six.at[4] is not None else None,

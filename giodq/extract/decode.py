@@ -1,6 +1,6 @@
 """Bytes -> what kind of document it is, and its text for the text kinds.
 
-A file that is not a report at all (empty, an image, bytes that are no Chinese
+A file that is not a report at all (empty, an archive, bytes that are no Chinese
 text) raises NotAReport with a reason a reviewer can read; the pipeline records
 it as a failed input and goes on.
 """
@@ -10,14 +10,11 @@ import re
 
 from giodq.extract.limits import Limits, text_reason
 
+# Magic numbers of images: a scanned page or a table published as a picture, read by OCR.
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 # Magic numbers of binary files that are never a report.
 _BINARY_MAGIC = {
-    b"\x89PNG": "PNG 图像",
-    b"\xff\xd8\xff": "JPEG 图像",
     b"GIF8": "GIF 图像",
-    b"BM": "BMP 图像",
-    b"II*\x00": "TIFF 图像",
-    b"MM\x00*": "TIFF 图像",
     b"RIFF": "RIFF 媒体文件",
     b"\x1f\x8b": "gzip 压缩包",
     b"Rar!": "RAR 压缩包",
@@ -35,7 +32,7 @@ class NotAReport(ValueError):
 
 
 def sniff(data: bytes) -> str:
-    """Kind of document: 'pdf', 'docx', 'html' or 'text'. Raises NotAReport."""
+    """Kind of document: 'pdf', 'docx', 'image' (PNG, JPEG, TIFF), 'html' or 'text'. Raises NotAReport."""
     if not data.strip():
         raise NotAReport("empty: 文件为空" if not data else "empty: 文件只有空白字符")
     if data.startswith(b"%PDF"):
@@ -44,6 +41,8 @@ def sniff(data: bytes) -> str:
         if b"word/" in data[:4096] or b"[Content_Types].xml" in data[:4096]:
             return "docx"
         raise NotAReport("binary: ZIP 压缩包，不是报告文件")
+    if data.startswith(_IMAGE_MAGIC):
+        return "image"
     for magic, what in _BINARY_MAGIC.items():
         if data.startswith(magic):
             raise NotAReport(f"binary: {what}，不是报告文件")

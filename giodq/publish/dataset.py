@@ -14,6 +14,7 @@ REPORTS_SCHEMA = pa.schema([
     ("year", pa.int64()),
     ("format", pa.string()), ("status", pa.string()), ("error", pa.string()),
     ("media", pa.string()), ("published", pa.date32()),
+    ("ocr", pa.bool_()),                                    # a scan: its tables and text read by OCR
     ("errors", pa.int64()), ("warnings", pa.int64()),      # findings by severity
     ("not_assessed", pa.list_(pa.string())),                # rules skipped for this report
     ("notes", pa.list_(pa.string())),                       # what extraction could not read, and why
@@ -28,6 +29,9 @@ CELLS_SCHEMA = pa.schema([
     ("report", pa.string()), ("key", pa.string()), ("table", pa.string()), ("row", pa.string()),
     ("col", pa.string()), ("label", pa.string()), ("kind", pa.string()), ("raw", pa.string()),
     ("value", pa.float64()),
+    # a cell of a scan, read by OCR (extract/ocr.py): Tesseract's confidence 0..1, the page and the
+    # cell's box in pixels of the page read at 300 dpi; null for a cell of a text layer
+    ("ocr_confidence", pa.float64()), ("ocr_page", pa.int64()), ("ocr_box", pa.list_(pa.int64())),
 ])
 FINDINGS_SCHEMA = pa.schema([
     ("report", pa.string()), ("rule", pa.string()), ("severity", pa.string()), ("cells", pa.list_(pa.string())),
@@ -59,8 +63,16 @@ ROSTER_SCHEMA = pa.schema([
 
 
 def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    # from_pandas semantics: NaN and pd.NA become Arrow nulls
-    return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)
+    # from_pandas semantics: NaN and pd.NA become Arrow nulls; a column the frame lacks (cells.parquet's
+    # OCR columns of a run without scans) is null throughout
+    lacking = {f.name: pa.nulls(len(df), f.type) for f in schema if f.name not in df.columns}
+    if not lacking:
+        return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)
+    present = pa.schema([f for f in schema if f.name in df.columns])
+    table = pa.Table.from_pandas(df.reindex(columns=present.names), schema=present, preserve_index=False)
+    for name, column in lacking.items():
+        table = table.append_column(schema.field(name), column)
+    return table.select(schema.names)
 
 
 ROW_GROUP_BYTES = 64 << 20   # about this much Arrow data per row group

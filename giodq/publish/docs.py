@@ -33,7 +33,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 
 from giodq import progress
 from giodq.ingest import open_source, read_many
-from giodq.publish import dashboard, review, sources
+from giodq.publish import crops, dashboard, review, sources
 from giodq.publish.store import KEPT_ON_RERUN
 from giodq.settings import settings
 from giodq.validate.rules import RULES
@@ -270,6 +270,9 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
     drawn = set(ok["report"])   # a rerun draws one page: group only its rows, not the district's
     findings_of = _rows_by_report(findings, drawn)
     cells_of = _rows_by_report(cells, drawn, ["key", "raw"])
+    scans = cells is not None and "ocr_page" in cells and cells["ocr_page"].notna().any()
+    ocr_of = _rows_by_report(cells[cells["ocr_page"].notna()], drawn, ["key", "ocr_page", "ocr_box"]) if scans \
+        else (lambda report: [])
     reviews = reviews.for_reports(ok)
     rows = list(ok.itertuples(index=False))
     progress.stage("审阅页面 report pages", len(rows))
@@ -279,7 +282,7 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
         copies = read_many(source, [r.report for r in part], settings().s3_concurrency) if source else {}
         for report in part:
             _report_page(site, report, copies.get(report.report), findings_of(report.report),
-                         cells_of(report.report), suite_pages, reviews)
+                         cells_of(report.report), suite_pages, reviews, ocr_of(report.report))
         progress.advance(len(part))
 
 
@@ -298,7 +301,7 @@ def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list
 
 
 def _report_page(site: Path, report, data: bytes | OSError | None, findings: list, cells: list,
-                 suite_pages: dict[str, str], reviews: review.Reviews) -> None:
+                 suite_pages: dict[str, str], reviews: review.Reviews, ocr_cells: list = ()) -> None:
     # a source that cannot be read: the page says so rather than linking nowhere
     has_source = isinstance(data, bytes)
     if has_source:
@@ -309,8 +312,17 @@ def _report_page(site: Path, report, data: bytes | OSError | None, findings: lis
             has_source = False
         else:
             _write_new(site / "sources" / sources.copy_name(report.report, report.media), copy)
+    shown = {}
+    if has_source and ocr_cells and findings:
+        stem = review.report_id(report.report)
+        boxes = {key: (int(page), tuple(int(v) for v in box)) for key, page, box in ocr_cells}
+        (site / "reports" / "crops").mkdir(exist_ok=True)
+        for i, (name, png) in crops.finding_crops(data, report.media, findings, boxes, stem).items():
+            _write_new(site / "reports" / "crops" / name, png)
+            shown[i] = f"crops/{name}"
     try:
-        html = review.report_page(review.ReportRow(report._asdict()), findings, cells, suite_pages, has_source, reviews)
+        html = review.report_page(review.ReportRow(report._asdict()), findings, cells, suite_pages, has_source, reviews,
+                                  crops=shown)
     except Exception as e:  # one page that cannot be drawn must not cost the run its site
         log.exception("report page for %s", report.report)
         html = review.error_page(report.report, f"{type(e).__name__}: {e}")

@@ -189,20 +189,22 @@ def _state(f) -> dict:
 
 
 def report_page(report: "ReportRow | pd.Series", findings: list, cells: list[tuple[str, object]], suite_pages: dict[str, str],
-                has_source: bool, reviews: Reviews | None = None) -> str:
+                has_source: bool, reviews: Reviews | None = None, crops: dict[int, str] | None = None) -> str:
     """One report's page. ``findings``: its rows of findings.parquet (named tuples), ``cells``: its
     (key, raw) pairs (docs.rows_by_report gives both); ``suite_pages``: rule id -> path of the GX
-    validation page (from the site root)."""
+    validation page (from the site root); ``crops``: a finding's position in ``findings`` -> the crop of
+    the scan it rests on (publish/crops.py)."""
     reviews = reviews or Reviews()
+    crops = crops or {}
     items = []
     # errors first, then by rule, stable (in Python: a pandas sort per report costs more than the page)
-    for f in sorted(findings, key=lambda f: (_SEVERITY_ORDER.get(f.severity, 2), f.rule)):
+    for i, f in sorted(enumerate(findings), key=lambda p: (_SEVERITY_ORDER.get(p[1].severity, 2), p[1].rule)):
         items.append({**_state(f),
             "severity": f.severity, "severity_zh": SEVERITY_ZH[f.severity], "rule": f.rule, "title": f.title,
             "description": BY_ID[f.rule].description, "where": f.where, "expected": f.expected,
             "observed": f.observed, "sentence": None if pd.isna(f.sentence) else f.sentence, "message": f.message,
             "cells": [{"key": k, "label": cm.label(k)} for k in dict.fromkeys(f.cells)],
-            "gx_page": suite_pages.get(f.rule),
+            "gx_page": suite_pages.get(f.rule), "crop": crops.get(i),
         })
     skipped = report.not_assessed if report.not_assessed is not None else []  # a list, or an array from Parquet
     not_assessed = [{"rule": r, "title": BY_ID[r].title} for r in skipped]

@@ -11,7 +11,7 @@ import pandas as pd
 from giodq import cells as cm
 from giodq.extract.parts import PARTS
 from giodq.validate.frames import FLOW_ROWS, JUMP_COUNTS, RESULTS_ROWS, unknown_totals
-from giodq.validate.rules import NO_REPORT, SEVERITY_ZH, rule
+from giodq.validate.rules import ERROR, NO_REPORT, SEVERITY_ZH, WARNING, rule
 from giodq.validate.suites import SUITE_BATCH
 
 FINDING_COLUMNS = ["report", "rule", "severity", "cells", "expected", "observed", "sentence", "message",
@@ -276,6 +276,22 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
             rows.extend(_HANDLERS[cfg["meta"]["finding"]](cfg, r["result"]))
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
+
+
+OCR_NOTE = "（扫描件经文字识别读取：无法区分报告印刷错误与识别错误，请对照原件人工核对后确认）"
+
+
+def scanned_as_warnings(findings: pd.DataFrame, scanned: set[str]) -> pd.DataFrame:
+    """Findings on reports read by OCR: an error is a warning that asks for a reading by eye, never an
+    error on OCR'd text alone (a misread digit and a misprinted one look the same)."""
+    hit = findings["report"].isin(scanned) & (findings["severity"] == ERROR) if scanned else None
+    if hit is None or not hit.any():
+        return findings
+    out = findings.copy()
+    out.loc[hit, "severity"] = WARNING
+    out.loc[hit, "message"] = [f"【{SEVERITY_ZH[WARNING]}】" + m.split("】", 1)[-1] + OCR_NOTE
+                               for m in out.loc[hit, "message"]]
+    return out
 
 
 def with_units(findings: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -66,7 +67,7 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
     every = list(cm.all_cells().values())
     code = {c.key: i for i, c in enumerate(every)}
     layouts: dict[str, tuple[list[str], list[int]]] = {}   # format -> its keys, their rows in ``every``
-    names, codes, raws = [], [], []
+    names, codes, raws, read_by_ocr = [], [], [], []
     for r in reports:
         if r.status != "ok":
             continue
@@ -74,6 +75,8 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
             keys = [c.key for c in cm.cells_for(r.format)]
             layouts[r.format] = keys, [code[k] for k in keys]
         fmt_keys, fmt_codes = layouts[r.format]
+        if r.ocr:
+            read_by_ocr.append((len(names), [r.ocr.get(k) for k in fmt_keys]))
         names.extend([r.report] * len(fmt_keys))
         codes.extend(fmt_codes)
         raws.extend([r.raw.get(k) for k in fmt_keys])
@@ -88,7 +91,25 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
     uniq = {raw: parse_value(raw) for raw in pd.unique(df["raw"].dropna())}
     df["value"] = df["raw"].map(uniq).astype("float64")
     df["raw"] = df["raw"].astype("string")
-    return df[CELL_COLUMNS]
+    if not read_by_ocr:   # the OCR columns are null in the dataset (publish/dataset.py)
+        return df[CELL_COLUMNS]
+    return df[CELL_COLUMNS].join(_ocr_columns(len(df), read_by_ocr))
+
+
+OCR_COLUMNS = ["ocr_confidence", "ocr_page", "ocr_box"]
+
+
+def _ocr_columns(n: int, read_by_ocr: list[tuple[int, list]]) -> pd.DataFrame:
+    """Where OCR read each cell (cells.parquet): confidence 0..1, page, box (x0, y0, x1, y1 in pixels
+    of the page at ocr.DPI), null for a cell of a text layer; at the rows given as (first row, wheres)."""
+    confidence = np.full(n, np.nan)
+    page = pd.array([pd.NA] * n, dtype="Int64")
+    box = np.full(n, None, dtype=object)
+    for start, wheres in read_by_ocr:
+        for i, w in enumerate(wheres, start=start):
+            if w is not None:
+                confidence[i], page[i], box[i] = w.confidence, w.page, list(w.box)
+    return pd.DataFrame({"ocr_confidence": confidence, "ocr_page": page, "ocr_box": box})
 
 
 def reports_frame(reports: list[Extracted], roster_levels: dict[str, str] | None = None) -> pd.DataFrame:

@@ -1,0 +1,555 @@
+"""Page images -> rows, for scans: PDF pages without a text layer and image files of tables.
+
+Tesseract (Debian's ``tesseract-ocr`` with ``tesseract-ocr-chi-sim``; the ``tesserocr`` binding,
+whose engine is loaded once per process) reads the words, but a table is located the way a reader
+sees it, from the ruling lines of the image, not from Tesseract's page layout, which runs the
+columns of a ruled table together:
+
+1. the page is straightened (a scan is seldom level) and made black on white (Otsu);
+2. ruling lines are the long horizontal and vertical runs of ink; a table is a large connected
+   set of them, and its cells are the regions the lines enclose (a merged cell is one region);
+3. each cell is read alone: with the Chinese model, and, where that finds no Han character, again
+   as a number with the digits-only model, which misreads far fewer digits;
+4. the cells become rows as HTML tables do (layout._expand): a cell's text in its first grid
+   column and row, blanks where it spans more; the prose outside the tables becomes lines.
+
+Every cell text is an ``OcrText``: the text with Tesseract's confidence and the cell's place on
+the page, so that tables.read_tables, which only sees strings, hands the place on to the cells
+(``Extracted.ocr``), and a reviewer can be shown the crop. What was read here is never taken on
+trust: the identities are the checksum (validate), and an identity that fails over OCR'd cells is
+a warning that asks for a reading by eye, never an error.
+"""
+from __future__ import annotations
+
+import io
+import re
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from giodq.extract.han import HAN
+
+Row = list[str]
+
+DPI = 300                 # pages are read at this resolution (a 60-dpi scan is upsampled to it)
+MAX_PIXELS = 40_000_000   # a page image larger than this is scaled down (an A4 page at 300 dpi is 8.7 M)
+_TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata/", "/usr/share/tesseract-ocr/4.00/tessdata/",
+             "/usr/share/tessdata/")
+
+
+@dataclass(frozen=True)
+class Where:
+    """A cell's place: page (1-based) and box in pixels of the page read at DPI (x0, y0, x1, y1)."""
+    page: int
+    angle: float           # the turn (degrees) that levelled the page before reading
+    box: tuple[int, int, int, int]
+    confidence: float      # Tesseract's mean word confidence, 0..1
+
+
+class OcrText(str):
+    """A cell's text as OCR read it, carrying where it stands and how sure Tesseract was. An
+    ``unsure`` one is a number Tesseract could not read with confidence: it stands in its row as a
+    blank, so that the row's other cells keep their columns, and the cell is then not located."""
+    __slots__ = ("where", "unsure")
+
+    def __new__(cls, text: str, where: Where, unsure: bool = False):
+        s = super().__new__(cls, "" if unsure else text)
+        s.where, s.unsure = where, unsure
+        return s
+
+    def __reduce__(self):
+        return (OcrText, (str(self), self.where, self.unsure))
+
+
+class Unreadable(RuntimeError):
+    """The scan cannot be read here: why, in Chinese (Tesseract missing, too coarse, too large)."""
+
+
+# --- the engine: one Chinese and one digits-only reader per thread (a Tesseract API is not thread-safe)
+
+_local = threading.local()
+_PSM_AUTO, _PSM_BLOCK, _PSM_LINE, _PSM_WORD = 3, 6, 7, 8   # tesserocr.PSM.AUTO, SINGLE_BLOCK, _LINE, _WORD
+
+
+def _tessdata() -> str:
+    import os
+
+    for path in _TESSDATA:
+        if os.path.exists(os.path.join(path, "chi_sim.traineddata")):
+            return path
+    raise Unreadable("未安装 Tesseract 中文模型（Debian 软件包 tesseract-ocr-chi-sim），扫描件无法识别")
+
+
+def _apis():
+    apis = getattr(_local, "apis", None)
+    if apis is None:
+        try:
+            import tesserocr
+        except ImportError as e:  # the binding is a dependency, but its engine may fail to load
+            raise Unreadable(f"无法加载 Tesseract（{e}），扫描件无法识别") from e
+        path = _tessdata()
+        han = tesserocr.PyTessBaseAPI(path=path, lang="chi_sim", psm=tesserocr.PSM.SINGLE_BLOCK)
+        digits = tesserocr.PyTessBaseAPI(path=path, lang="eng")
+        digits.SetVariable("tessedit_char_whitelist", "0123456789.,-")
+        apis = _local.apis = (han, digits)
+    return apis
+
+
+# --- images
+
+def to_gray(image) -> np.ndarray:
+    """A PIL image -> grayscale array (uint8), at most MAX_PIXELS."""
+    from PIL import Image
+
+    image = image.convert("L")
+    w, h = image.size
+    if w * h > MAX_PIXELS:
+        f = (MAX_PIXELS / (w * h)) ** 0.5
+        image = image.resize((max(1, int(w * f)), max(1, int(h * f))), Image.LANCZOS)
+    return np.asarray(image)
+
+
+def otsu(gray: np.ndarray) -> int:
+    """Otsu's threshold of a grayscale image: ink is darker than it."""
+    hist = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
+    total = hist.sum()
+    levels = np.arange(256)
+    w0 = np.cumsum(hist)
+    m0 = np.cumsum(hist * levels)
+    w1 = total - w0
+    mean0 = np.divide(m0, w0, out=np.zeros(256), where=w0 > 0)
+    mean1 = np.divide(m0[-1] - m0, w1, out=np.zeros(256), where=w1 > 0)
+    between = w0 * w1 * (mean0 - mean1) ** 2
+    return int(np.argmax(between))
+
+
+def skew(ink: np.ndarray, span: float = 3.0, step: float = 0.1) -> float:
+    """The angle (degrees) that levels the page: the rotation whose rows of ink are sharpest
+    (ruling lines and lines of text each fall into one row when level)."""
+    from PIL import Image
+
+    small = Image.fromarray((ink * 255).astype(np.uint8))
+    f = min(1.0, 1000 / max(small.size))
+    small = small.resize((max(1, int(small.width * f)), max(1, int(small.height * f))), Image.BILINEAR)
+
+    def sharpness(angle: float) -> float:
+        rows = np.asarray(small.rotate(angle, resample=Image.BILINEAR), dtype=np.float64).sum(axis=1)
+        return float(np.square(np.diff(rows)).sum())
+
+    angles = np.arange(-span, span + step / 2, step)
+    best = max(angles, key=sharpness)
+    fine = np.arange(best - step, best + step + 0.001, step / 5)
+    return float(max(fine, key=sharpness))
+
+
+def level(gray: np.ndarray, angle: float | None = None) -> tuple[np.ndarray, float]:
+    """The page straightened (grayscale), and the turn that did it (found when None)."""
+    from PIL import Image
+
+    if angle is None:
+        angle = round(skew(gray < otsu(gray)), 2)
+    if abs(angle) < 0.05:
+        return gray, 0.0
+    return np.asarray(Image.fromarray(gray).rotate(angle, resample=Image.BICUBIC, fillcolor=255)), angle
+
+
+# --- tables: ruling lines and the cells they enclose
+
+@dataclass(frozen=True)
+class Cell:
+    box: tuple[int, int, int, int]     # x0, y0, x1, y1 (inside the lines)
+
+
+def ruling_lines(ink: np.ndarray) -> np.ndarray:
+    """The ink that lies in long horizontal or vertical runs (a Chinese character's strokes are
+    shorter than ``_RUN`` at 300 dpi), thickened to close the gaps of a worn scan."""
+    from scipy import ndimage
+
+    run, gap = _RUN, 3
+    horizontal = ndimage.binary_opening(ink, structure=np.ones((1, run), bool))
+    vertical = ndimage.binary_opening(ink, structure=np.ones((run, 1), bool))
+    horizontal = ndimage.binary_closing(horizontal, structure=np.ones((1, 4 * gap), bool))
+    vertical = ndimage.binary_closing(vertical, structure=np.ones((4 * gap, 1), bool))
+    return ndimage.binary_dilation(horizontal | vertical, iterations=gap)
+
+
+_RUN = 70           # px at 300 dpi: longer than any stroke of a character, shorter than any cell side
+_MIN_TABLE = 0.25   # of the page's width: a set of lines narrower than this is no table
+
+
+def find_tables(lines: np.ndarray) -> list[tuple[tuple[int, int, int, int], list[Cell]]]:
+    """Tables on a page -> (table box, cells top to bottom, left to right)."""
+    from scipy import ndimage
+
+    labels, n = ndimage.label(lines, structure=np.ones((3, 3), bool))
+    out = []
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        y, x = sl
+        if (x.stop - x.start) < _MIN_TABLE * lines.shape[1] or (y.stop - y.start) < 40:
+            continue
+        grid = labels[sl] == i
+        cells = _cells(grid, x.start, y.start)
+        if len(cells) >= 2:
+            out.append(((x.start, y.start, x.stop, y.stop), cells))
+    return out
+
+
+def _cells(grid: np.ndarray, dx: int, dy: int) -> list[Cell]:
+    """The regions a table's lines enclose: each connected region of no line, away from the table's
+    border (the outside of the table), larger than a character."""
+    from scipy import ndimage
+
+    regions, _ = ndimage.label(~grid)
+    h, w = grid.shape
+    least = 20
+    cells = []
+    for sl in ndimage.find_objects(regions):
+        if sl is None:
+            continue
+        y, x = sl
+        if y.start == 0 or x.start == 0 or y.stop == h or x.stop == w:
+            continue
+        if (y.stop - y.start) < least or (x.stop - x.start) < least:
+            continue
+        cells.append(Cell((x.start + dx, y.start + dy, x.stop + dx, y.stop + dy)))
+    return sorted(cells, key=lambda c: (c.box[1], c.box[0]))
+
+
+def _starts(values: list[int], tol: int) -> list[int]:
+    """Positions clustered: the first of each run of positions within ``tol`` of each other."""
+    out: list[int] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+_TOL = 12   # px: cell edges closer than this are one grid line
+
+
+def _span(starts: list[int], lo: int, hi: int) -> range:
+    """The grid positions (of ``starts``) an extent from lo to hi covers."""
+    first = min(range(len(starts)), key=lambda i: abs(starts[i] - lo))
+    last = max((i for i, s in enumerate(starts) if s < hi - _TOL), default=first)
+    return range(first, max(first, last) + 1)
+
+
+def read_table(gray: np.ndarray, cells: list[Cell], page: int, angle: float, threshold: int) -> list[Row]:
+    """A table's cells -> rows as html_to_rows gives them: one text per grid column, a cell's text
+    in its first row and column, blanks where it spans further. A cell spanning columns that reads as
+    no Chinese is a line between numbers the scan lost ("0 0" read as 00): it is read again, a
+    column at a time, at the columns the other rows show. A blank a cell spans, or a place no cell
+    starts at, is ``unsure``: it reads as a blank, but is never taken for a blank value (0)."""
+    cols = _starts([c.box[0] for c in cells], _TOL)
+    rows = _starts([c.box[1] for c in cells], _TOL)
+    lost = OcrText("", Where(page, angle, (0, 0, 0, 0), 0.0), unsure=True)
+    table: list[list[str]] = [[lost] * len(cols) for _ in rows]
+    for c in cells:
+        rs, cs = _span(rows, c.box[1], c.box[3]), _span(cols, c.box[0], c.box[2])
+        text = read_cell(gray, c, page, angle, threshold)
+        if len(cs) > 1 and (text.unsure or (text and not re.search(f"[{HAN}]", text))):
+            edges = [max(c.box[0], cols[i]) for i in cs] + [c.box[2]]
+            for i, x0, x1 in zip(cs, edges, edges[1:]):
+                table[rs[0]][i] = read_cell(gray, Cell((x0 + 4, c.box[1], x1 - 4, c.box[3])), page, angle, threshold)
+            continue
+        table[rs[0]][cs[0]] = text
+    return [r for r in table if any(r)]
+
+
+# --- reading
+
+_LOW = 0.6   # a number read with less confidence than this is not taken (the cell is not located)
+
+
+def _ink(gray: np.ndarray, box: tuple[int, int, int, int], threshold: int) -> np.ndarray | None:
+    """A cell's ink, without the specks of a scan and cut to the ink's extent (None: no ink)."""
+    from scipy import ndimage
+
+    x0, y0, x1, y1 = box
+    ink = gray[y0 + 2: y1 - 2, x0 + 2: x1 - 2] < threshold
+    labels, n = ndimage.label(ink, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return None
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    keep = sizes >= _SPECK
+    h, w = ink.shape
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        # what is left of a ruling line along the cell's side (a turned scan's line is not quite
+        # where the cell's box ends) is no stroke of the cell's text
+        tall, wide = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        if (tall >= 0.8 * h and wide <= 0.15 * w) or (wide >= 0.8 * w and tall <= 0.15 * h):
+            keep[i] = False
+    ink = keep[labels]
+    ys, xs = np.nonzero(ink)
+    if len(ys) < 3 * _SPECK:
+        # blank, unless faint strokes are there: a blank is read as none, so it must be sure
+        return None if (gray[y0 + 2: y1 - 2, x0 + 2: x1 - 2] < threshold + 40).sum() < 3 * _SPECK else ink
+    return ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+
+
+_SPECK = 8   # px: ink smaller than this is a scanner's speck, not a stroke (a full stop at 300 dpi is ~40)
+
+
+def read_cell(gray: np.ndarray, cell: Cell, page: int, angle: float, threshold: int) -> OcrText:
+    """One cell's text: Chinese when it holds Han characters, else the digits model's number
+    (``unsure`` when Tesseract is not sure of it)."""
+    from PIL import Image
+
+    crop = _ink(gray, cell.box, threshold)
+    if crop is None:
+        return OcrText("", Where(page, angle, cell.box, 1.0))   # no ink: a blank cell
+    if crop.sum() < 3 * _SPECK:
+        return OcrText("", Where(page, angle, cell.box, 0.0), unsure=True)  # faint marks: not sure it is blank
+    han, digits = _apis()
+    image = _line_image(crop)
+    han.SetPageSegMode(_PSM_BLOCK)
+    han.SetImage(image)
+    text = re.sub(r"\s+", "", han.GetUTF8Text())
+    han_confidence = han.MeanTextConf() / 100
+    han_chars = len(re.findall(f"[{HAN}]", text))
+    if han_chars >= 2 or (han_chars and len(text) > 3) or text in _NONE_MARKS:
+        return OcrText(text, Where(page, angle, cell.box, han_confidence))
+    # digits, or one Han character among few signs (7 read as 了): the digits model reads it, as a line
+    # and as a word; a number is taken when one reading is sure or two agree, else it is unsure
+    readings = [(_as_digits(text), han_confidence)]
+    for psm, img in ((_PSM_LINE, image), (_PSM_WORD, _word_image(crop))):
+        digits.SetPageSegMode(psm)
+        digits.SetImage(img)
+        readings.append((re.sub(r"\s+", "", digits.GetUTF8Text()).strip(".,-"), digits.MeanTextConf() / 100))
+        number, confidence = _taken(readings)
+        if number:
+            return OcrText(number, Where(page, angle, cell.box, confidence))
+    return OcrText("", Where(page, angle, cell.box, max(c for _, c in readings)), unsure=True)
+
+
+_SURE = 0.85   # the digits model's word reading alone is taken at this confidence (its line reading: _LOW)
+
+
+def _taken(readings: list[tuple[str, float]]) -> tuple[str, float]:
+    """The number the readings so far give ('' when none is sure): readings are the Chinese model's
+    (never taken alone: it reads 26 as 20 with confidence), the digits model's line (taken at _LOW)
+    and word (at _SURE); or the same number read twice."""
+    alone = (None, _LOW, _SURE)
+    for i, (number, confidence) in enumerate(readings):
+        if number and alone[i] is not None and confidence >= alone[i]:
+            return number, confidence
+        twice = [c for n, c in readings[i + 1:] if n and n == number]
+        if number and twice:
+            return number, max(confidence, *twice)
+    return "", 0.0
+
+
+def _line_image(crop: np.ndarray):
+    """A cell's ink as a line of text: a lone "1" cut to its ink is a bar Tesseract does not read."""
+    from PIL import Image
+
+    h = crop.shape[0]
+    return Image.fromarray(np.where(np.pad(crop, ((12, 12), (12 + h, 12 + h))), 0, 255).astype(np.uint8))
+
+
+def _word_image(crop: np.ndarray):
+    """A cell's ink as a word, at least 40 px high (a small print's digits are read better larger)."""
+    from PIL import Image
+
+    image = Image.fromarray(np.where(crop, 0, 255).astype(np.uint8))
+    if image.height < 40:
+        image = image.resize((max(1, round(image.width * 40 / image.height)), 40), Image.BICUBIC)
+    return Image.fromarray(np.pad(np.asarray(image), 12, constant_values=255))
+
+
+_NONE_MARKS = ("无", "—", "——", "/", "-")
+_LOOKALIKE = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1", "，": ",", "．": "."})
+
+
+def _as_digits(text: str) -> str:
+    """What the Chinese model read, as the digits it may stand for ('' when it is no number)."""
+    s = text.translate(_LOOKALIKE).strip(".,")
+    return s if re.fullmatch(r"\d+(?:[.,]\d+)*", s) else ""
+
+
+def read_prose(gray: np.ndarray, masked: list[tuple[int, int, int, int]]) -> list[tuple[int, Row]]:
+    """The lines of text outside the tables -> (top, [line])."""
+    import tesserocr
+    from PIL import Image
+
+    img = gray.copy()
+    for x0, y0, x1, y1 in masked:
+        img[y0:y1, x0:x1] = 255
+    text, _ = _apis()
+    text.SetPageSegMode(_PSM_AUTO)
+    text.SetImage(Image.fromarray(img))
+    text.Recognize()
+    out: list[tuple[int, Row]] = []
+    it = text.GetIterator()
+    level_ = tesserocr.RIL.TEXTLINE
+    while True:
+        words = it.GetUTF8Text(level_)
+        box = it.BoundingBox(level_)
+        if words and words.strip() and box:
+            line = _join_han(words)
+            if line:
+                out.append((box[1], [line]))
+        if not it.Next(level_):
+            break
+    return out
+
+
+def _join_han(text: str) -> str:
+    """Tesseract's line -> the line as written: no space between Chinese characters."""
+    s = re.sub(r"\s+", " ", text).strip()
+    return re.sub(rf"(?<=[{HAN}\W]) (?=[{HAN}\W])|(?<=[{HAN}]) (?=\w)|(?<=\w) (?=[{HAN}])", "", s)
+
+
+def page_rows(gray: np.ndarray, page: int) -> list[Row]:
+    """One page image (grayscale, at DPI) -> its rows, tables and prose in page order."""
+    gray, angle = level(gray)
+    threshold = otsu(gray)
+    tables = find_tables(ruling_lines(gray < threshold))
+    items: list[tuple[int, Row]] = read_prose(gray, [box for box, _ in tables])
+    for box, cells in tables:
+        for i, row in enumerate(read_table(gray, cells, page, angle, threshold)):
+            items.append((box[1] + i, row))   # rows of one table keep their order, after the lines above it
+    return [row for _, row in sorted(items, key=lambda item: item[0])]
+
+
+_A4_LONG = 11.69          # inches: reports are printed on A4, so a page's long side is this
+_LEAST_DPI = 100          # a scan coarser than this cannot be read: strokes of a character merge
+_PAGE_LONG = int(_A4_LONG * DPI)
+_PAGE_WIDTH = int(8.27 * DPI)
+
+
+def _scan_dpi(page) -> float | None:
+    """The resolution a page's scan was made at, over an A4 page: its largest image's pixels along
+    the page's long side (None when the page holds no image)."""
+    import pypdfium2.raw as pdfium_c
+
+    best = None
+    long_side = max(page.get_size())
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        x0, y0, x1, y1 = obj.get_bounds()
+        meta = obj.get_metadata()
+        if x1 - x0 <= 0 or y1 - y0 <= 0:
+            continue
+        per_point = max(meta.width / (x1 - x0), meta.height / (y1 - y0))
+        dpi = per_point * long_side / _A4_LONG
+        best = dpi if best is None else max(best, dpi)
+    return best
+
+
+def _render(page) -> np.ndarray:
+    """A PDF page -> grayscale, its long side at A4's at DPI, whatever size the file gives it."""
+    return to_gray(page.render(scale=_PAGE_LONG / max(page.get_size()), grayscale=True).to_pil())
+
+
+def _image(image):
+    """An image file's picture as read: a narrow one (a table pasted into a web page) at a page's width."""
+    from PIL import Image
+
+    if image.width < _PAGE_WIDTH:
+        f = _PAGE_WIDTH / image.width
+        image = image.convert("L").resize((_PAGE_WIDTH, max(1, int(image.height * f))), Image.BICUBIC)
+    return to_gray(image)
+
+
+def page_image(data: bytes, media: str, page: int) -> np.ndarray:
+    """Page ``page`` (1-based) of a scan as OCR read it: rendered the same way, then levelled, so that
+    the boxes of ``Where`` fall on it (a reviewer's crop of the cells a finding rests on)."""
+    from PIL import Image
+
+    if media == "image":
+        return level(_image(Image.open(io.BytesIO(data))))[0]
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return level(_render(pdf[page - 1]))[0]
+    finally:
+        pdf.close()
+
+
+def crop_png(gray: np.ndarray, box: tuple[int, int, int, int], margin: int = 60, width: int = 1200) -> bytes:
+    """The region ``box`` of a page image, with a margin, as PNG (at most ``width`` pixels wide)."""
+    from PIL import Image
+
+    x0, y0, x1, y1 = box
+    h, w = gray.shape
+    image = Image.fromarray(gray[max(0, y0 - margin): min(h, y1 + margin), max(0, x0 - margin): min(w, x1 + margin)])
+    if image.width > width:
+        image = image.resize((width, max(1, image.height * width // image.width)), Image.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def pdf_rows(data: bytes, pages: int) -> tuple[list[Row], list[str]]:
+    """A PDF without a text layer -> (rows of its first ``pages`` pages read by OCR, notes). Raises
+    Unreadable when no page's scan is fine enough to read."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    rows: list[Row] = []
+    coarse: list[tuple[int, float]] = []
+    try:
+        for number in range(min(len(pdf), pages)):
+            page = pdf[number]
+            dpi = _scan_dpi(page)
+            if dpi is not None and dpi < _LEAST_DPI:
+                coarse.append((number + 1, dpi))
+            else:
+                rows.extend(page_rows(_render(page), number + 1))
+            page.close()
+    finally:
+        pdf.close()
+    if coarse and not rows:
+        raise Unreadable(f"扫描分辨率约 {coarse[0][1]:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi")
+    notes = [f"第 {n} 页扫描分辨率约 {d:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi，未识别" for n, d in coarse]
+    return rows, notes
+
+
+def image_rows(data: bytes, limits=None) -> tuple[list[Row], list[str]]:
+    """An image file (PNG, JPEG, TIFF, ...) of a page or a table -> (its rows read by OCR, notes)."""
+    from PIL import Image
+
+    from giodq.extract.decode import NotAReport
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        w, h = image.size   # from the header: nothing is decoded yet
+        if w * h > 4 * MAX_PIXELS:
+            raise Unreadable(f"图像 {w}×{h} 像素，超过上限 {4 * MAX_PIXELS} 像素")
+        image.load()
+        gray = _image(image)
+    except Unreadable:
+        raise
+    except Image.DecompressionBombError as e:   # Pillow's own bound, met before ours for a forged header
+        raise NotAReport(f"too_large: 图像像素数超过上限（{e}）") from e
+    except Exception as e:  # Pillow raises many kinds for a damaged file: it is no readable image
+        kind = {b"\x89P": "PNG", b"\xff\xd8": "JPEG"}.get(data[:2], "TIFF")
+        raise NotAReport(f"binary: {kind} 图像无法解码（{type(e).__name__}），不是可读的报告文件") from e
+    return page_rows(gray, 1), []
+
+
+def take_cells(read) -> dict[str, Where]:
+    """The cells of a TableRead that OCR read -> where each stands; their texts become plain again,
+    a number OCR was unsure of becomes a cell not located, with a problem, and every table row
+    holding OCR'd cells is in doubt (``read.placed``), so that an identity over it is a warning."""
+    where: dict[str, Where] = {}
+    for key, raw in read.raw.items():
+        if not isinstance(raw, OcrText):
+            continue
+        where[key] = raw.where
+        if raw.unsure:
+            read.raw[key] = None
+            read.problems.append(f"{key}: 扫描件第 {raw.where.page} 页此单元格的数字无法可靠识别，未读取")
+        else:
+            read.raw[key] = str(raw)
+        row = key.rsplit(".", 1)[0]
+        read.placed.setdefault(row, OCR_DOUBT)
+    return where
+
+
+OCR_DOUBT = "扫描件经文字识别（OCR）读取，无法区分印刷错误与识别错误，请对照原件核对"

@@ -1,0 +1,107 @@
+"""Scans read by OCR (extract/ocr.py), with the identities as the checksum (#16).
+
+Scans are made here, as an office makes them: pages of a real text PDF through pdftoppm, and the
+seeds' tables printed in the national format; both with grey noise, specks and a slight turn
+(tests/scans.py). The hand-read values are the text layer's (tests/test_extract_forms.py holds those
+against the hand-read answers)."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import FIXTURES, SAMPLES, read_fixture
+from giodq.extract import extract_report
+from giodq.pipeline import run, validate_reports
+from scans import print_report, scan_of_pdf, scan_of_report, scanned
+
+IDENTITIES = {"t3.flow", "t3.results", "t3.row_total", "t4.total"}
+BALANCED_SEEDS = ["000_11add77ccab5606b.txt", "003_72b5106183aba5ae.txt"]
+
+
+def _seed(name: str):
+    return extract_report(name, (SAMPLES / name).read_bytes())
+
+
+def _agreement(truth: dict, read: dict, keys) -> tuple[int, list, list]:
+    """(cells read right, cells read wrong, cells not read); a blank and a 0 are the same none."""
+    same = lambda a, b: (a or "0") == (b or "0")  # noqa: E731
+    right = [k for k in keys if read.get(k) is not None and same(read[k], truth[k])]
+    wrong = [(k, truth[k], read[k]) for k in keys if read.get(k) is not None and not same(read[k], truth[k])]
+    return len(right), wrong, [k for k in keys if read.get(k) is None]
+
+
+def test_pages_of_a_real_pdf_scanned_at_300_dpi(tmp_path):
+    text = extract_report("huaian.pdf", read_fixture("huaian-city-2024.pdf"))
+    scan = extract_report("scan.pdf", scan_of_pdf(FIXTURES / "huaian-city-2024.pdf", tmp_path / "s.pdf", 300, "4-5")
+                          .read_bytes())
+    assert scan.status == "ok" and scan.scanned and scan.media == "pdf"
+    keys = [k for k in text.raw if k.startswith(("t3.", "t4.")) and text.raw[k] is not None]
+    right, wrong, _ = _agreement(text.raw, scan.raw, keys)
+    assert right >= 0.98 * len(keys) and wrong == [], (right, len(keys), wrong)
+    assert set(scan.ocr) >= {k for k in keys if scan.raw[k] is not None}
+    where = scan.ocr["t3.new_received.total"]
+    assert where.page == 1 and 0 < where.confidence <= 1 and where.box[2] > where.box[0]
+
+
+@pytest.mark.parametrize("name", BALANCED_SEEDS)
+def test_a_scan_of_a_seed_whose_tables_balance_is_accepted(tmp_path, name):
+    seed = _seed(name)
+    scan = extract_report("scan.pdf", scan_of_report(tmp_path / "s.pdf", seed.body, seed.year, seed.raw).read_bytes())
+    assert scan.scanned and scan.body == seed.body and scan.year == seed.year and scan.format == "2021"
+    right, wrong, missing = _agreement(seed.raw, scan.raw, [k for k, v in seed.raw.items() if v is not None])
+    assert wrong == [] and missing == [] and right == len(seed.raw)
+    findings = validate_reports([scan]).findings
+    assert not (set(findings["rule"]) & IDENTITIES), findings[["rule", "where"]]
+    assert (findings["severity"] == "warning").all(), findings[["rule", "severity"]]
+
+
+def test_an_altered_seed_gets_a_warning_with_the_crop_never_an_error(tmp_path):
+    seed = _seed(BALANCED_SEEDS[0])
+    altered = {**seed.raw, "t3.new_received.natural_person": str(int(seed.raw["t3.new_received.natural_person"]) + 5)}
+    src = tmp_path / "src"
+    src.mkdir()
+    scan_of_report(src / "altered.pdf", seed.body, seed.year, altered)
+    out = tmp_path / "out"
+    run(str(src), str(out))
+    reports = pd.read_parquet(out / "dataset" / "reports.parquet").set_index("report")
+    assert bool(reports.loc["altered.pdf", "ocr"]) and reports.loc["altered.pdf", "errors"] == 0
+    findings = pd.read_parquet(out / "dataset" / "findings.parquet")
+    row_total = findings[findings["rule"] == "t3.row_total"]
+    assert len(row_total) == 1 and row_total["severity"].iloc[0] == "warning"
+    assert "t3.new_received.natural_person" in list(row_total["cells"].iloc[0])
+    assert "对照原件" in row_total["message"].iloc[0]
+    cells = pd.read_parquet(out / "dataset" / "cells.parquet").set_index("key")
+    assert cells.loc["t3.new_received.natural_person", "raw"] == altered["t3.new_received.natural_person"]
+    assert 0 < cells.loc["t3.new_received.natural_person", "ocr_confidence"] <= 1
+    pages = list((out / "data_docs" / "reports").glob("*.html"))
+    html = pages[0].read_text("utf-8")
+    crop = html.split('<figure class="giodq-crop"><img src="', 1)[1].split('"', 1)[0]
+    image = Image.open(out / "data_docs" / "reports" / crop)
+    assert image.format == "PNG" and 100 < image.width <= 1200 and image.height > 50
+
+
+def test_a_table_published_as_an_image_file(tmp_path):
+    seed = _seed(BALANCED_SEEDS[1])
+    import numpy as np
+
+    page = scanned(print_report(seed.body, seed.year, seed.raw)[1], 8, -0.4, np.random.default_rng(3))
+    png = io.BytesIO()
+    page.crop((0, 0, page.width, 2700)).save(png, format="PNG")
+    e = extract_report("table3.png", png.getvalue())
+    assert e.status == "ok" and e.media == "image" and e.scanned
+    keys = [k for k in seed.raw if k.startswith("t3.")]
+    right, wrong, missing = _agreement(seed.raw, e.raw, keys)
+    assert wrong == [] and right >= 0.98 * len(keys)
+
+
+def test_a_png_that_claims_a_huge_size_is_not_decoded():
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))  # noqa: E731
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
+    e = extract_report("huge.png", png)
+    assert e.status == "failed" and e.error.startswith("too_large:") and "超过上限" in e.error
