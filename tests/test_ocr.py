@@ -2,22 +2,25 @@
 
 Scans are made here, as an office makes them: pages of a real text PDF through pdftoppm, and the
 seeds' tables printed in the national format; both with grey noise, specks and a slight turn
-(tests/scans.py). The hand-read values are the text layer's (tests/test_extract_forms.py holds those
+(bench/make_scan.py). The hand-read values are the text layer's (tests/test_extract_forms.py holds those
 against the hand-read answers)."""
 from __future__ import annotations
 
 import io
 import struct
+import sys
 import zlib
 
 import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import FIXTURES, SAMPLES, read_fixture
+from conftest import FIXTURES, ROOT, SAMPLES, read_fixture
 from giodq.extract import extract_report
 from giodq.pipeline import run, validate_reports
-from scans import print_report, scan_of_pdf, scan_of_report, scanned
+
+sys.path.insert(0, str(ROOT / "bench"))
+from make_scan import print_report, scan_of_pdf, scan_of_report, scanned  # noqa: E402  (bench/make_scan.py)
 
 IDENTITIES = {"t3.flow", "t3.results", "t3.row_total", "t4.total"}
 BALANCED_SEEDS = ["000_11add77ccab5606b.txt", "003_72b5106183aba5ae.txt"]
@@ -105,3 +108,28 @@ def test_a_png_that_claims_a_huge_size_is_not_decoded():
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
     e = extract_report("huge.png", png)
     assert e.status == "failed" and e.error.startswith("too_large:") and "超过上限" in e.error
+
+
+def test_a_word_file_with_its_table_pasted_as_a_picture(tmp_path):
+    import numpy as np
+    from docx import Document
+    from docx.shared import Cm
+
+    seed = _seed(BALANCED_SEEDS[0])
+    page = scanned(print_report(seed.body, seed.year, seed.raw)[1], 6, 0.3, np.random.default_rng(5))
+    png = tmp_path / "t3.png"
+    page.crop((0, 0, page.width, 2700)).save(png)
+    doc = Document()
+    doc.add_paragraph(f"{seed.body}{seed.year}年政府信息公开工作年度报告")
+    doc.add_paragraph("三、收到和处理政府信息公开申请情况")
+    doc.add_picture(str(png), width=Cm(16))
+    doc.add_paragraph("四、政府信息公开行政复议、行政诉讼情况")
+    out = io.BytesIO()
+    doc.save(out)
+    e = extract_report("report.docx", out.getvalue())
+    assert e.status == "ok" and e.media == "docx" and e.scanned
+    assert any("表格图片" in p for p in e.problems)
+    keys = [k for k in seed.raw if k.startswith("t3.")]
+    right, wrong, _ = _agreement(seed.raw, e.raw, keys)
+    assert wrong == [] and right >= 0.98 * len(keys)
+    assert {e.ocr[k].page for k in keys if k in e.ocr} == {1}   # the first picture

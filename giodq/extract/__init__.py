@@ -75,7 +75,9 @@ def document_rows(data: bytes, limits: Limits | None = None) -> Document:
     if kind == "image":
         return _scanned(kind, lambda: ocr.image_rows(data), [])
     if kind == "docx":
-        return Document(kind, layout.docx_to_rows(data, limits))
+        pictures = ocr.Pictures()
+        rows = layout.docx_to_rows(data, limits, pictures.read)
+        return Document(kind, rows, None, pictures.notes(), scanned=pictures.tables > 0)
     text = decode(data, kind, limits)
     if kind == "html":
         root, notes = layout.parse_html(text)

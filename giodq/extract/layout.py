@@ -368,10 +368,12 @@ def _inside(obj, bbox) -> bool:
         and obj.get("bottom", 0) <= bottom + 1
 
 
-def docx_to_rows(data: bytes, limits: Limits | None = None) -> list[Row]:
+def docx_to_rows(data: bytes, limits: Limits | None = None, read_image=None) -> list[Row]:
     """A Word document -> rows: paragraphs and table rows in document order. Merged cells are
-    blank after their first grid column, as in html_to_rows. Raises NotAReport when the zip's
-    directory shows members past the limits, or that it cannot be opened (zipcheck)."""
+    blank after their first grid column, as in html_to_rows. With ``read_image`` (image bytes ->
+    rows), a picture in a paragraph (a table pasted as an image) is read where it stands. Raises
+    NotAReport when the zip's directory shows members past the limits, or that it cannot be opened
+    (zipcheck)."""
     reason = docx_reason(data, limits or Limits.resolve())  # before python-docx inflates anything
     if reason:
         raise NotAReport(reason)
@@ -385,9 +387,32 @@ def docx_to_rows(data: bytes, limits: Limits | None = None) -> list[Row]:
         if isinstance(block, Paragraph):
             if block.text.strip():
                 rows.append([_clean(block.text)])
+            if read_image is not None:
+                for image in _pictures(doc, block):
+                    rows.extend(read_image(image))
         elif isinstance(block, Table):
             rows.extend(_docx_table_rows(block))
     return rows
+
+
+def docx_pictures(data: bytes) -> list[bytes]:
+    """The pictures of a Word document's paragraphs, in the order docx_to_rows meets them."""
+    out: list[bytes] = []
+    docx_to_rows(data, read_image=lambda blob: out.append(blob) or [])
+    return out
+
+
+def _pictures(doc, paragraph) -> list[bytes]:
+    """The pictures of a paragraph (DrawingML blips), as the bytes of their image parts."""
+    from docx.oxml.ns import qn
+
+    out = []
+    for blip in paragraph._p.iter(qn("a:blip")):
+        part = doc.part.related_parts.get(blip.get(qn("r:embed")))
+        blob = getattr(part, "blob", None)
+        if blob:
+            out.append(blob)
+    return out
 
 
 def _docx_table_rows(table) -> list[Row]:
