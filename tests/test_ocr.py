@@ -133,3 +133,24 @@ def test_a_word_file_with_its_table_pasted_as_a_picture(tmp_path):
     right, wrong, _ = _agreement(seed.raw, e.raw, keys)
     assert wrong == [] and right >= 0.98 * len(keys)
     assert {e.ocr[k].page for k in keys if k in e.ocr} == {1}   # the first picture
+
+
+def test_last_years_report_a_scan_makes_the_carry_a_warning(tmp_path):
+    """cross_year.carry rests on last year's 结转下年度 too: when that report is a scan, in the same run
+    or in the dataset at OUT, the carry is a warning that names the doubt."""
+    from test_cross_year import S004, predecessor
+
+    from giodq.publish.dataset import read_dataset
+
+    last = extract_report("2023.txt", predecessor(2, 3))
+    src = tmp_path / "src"
+    src.mkdir()
+    scan_of_report(src / "2023-scan.pdf", last.body, 2023, last.raw)
+    this = extract_report("2024.txt", S004.encode())
+    scan = extract_report("2023-scan.pdf", (src / "2023-scan.pdf").read_bytes())
+    assert scan.raw["t3.carried_forward.total"] == "2"
+    run(str(src), str(tmp_path / "out"))
+    for v in (validate_reports([scan, this]), validate_reports([this], previous=read_dataset(tmp_path / "out"))):
+        carry = v.findings[(v.findings["report"] == "2024.txt") & (v.findings["rule"] == "cross_year.carry")]
+        assert len(carry) and (carry["severity"] == "warning").all(), carry[["where", "severity"]]
+        assert carry["where"].str.contains("扫描件").all()

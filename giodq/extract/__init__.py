@@ -126,7 +126,7 @@ def _read(report: str, sha: str, doc: Document) -> Extracted:
     year = meta.find_year(page, title_year, period_year)
     has_numbers = any(is_value_cell(c) for r in rows if len(r) > 1 for c in r)
     fmt = meta.decide_format(year, tables.detect_format(rows), page, has_numbers)
-    read = tables.read_tables(rows, fmt)
+    read = tables.read_tables(rows, fmt, scanned=doc.scanned)
     by_ocr = ocr.take_cells(read)
     prose = [r[0] for r in rows if len(r) == 1]
     sentences = claims.sentences(prose)

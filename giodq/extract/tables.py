@@ -124,9 +124,12 @@ class _Line:
     label: str = ""
 
 
-def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order: bool = False) -> None:
+def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order: bool = False,
+                   similar: bool = False) -> None:
     """Fill a labelled table (t2, t3) from rows whose label names a canonical row; with
-    ``by_order``, then the rows whose label names none, where their place is certain."""
+    ``by_order``, then the rows whose label names none, where their place is certain. With
+    ``similar`` (labels read by OCR), a label that names none is taken for the canonical label it is
+    clearly closest to (_similar_row), and the row is in doubt."""
     by_row = {r.key: cols for r, cols in spec}
     row_defs = tuple(r for r, _ in spec)
     order = {r.key: i for i, (r, _) in enumerate(spec)}
@@ -143,6 +146,11 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order:
                 lines.append(_Line(None, _fit_any(tail, n_cols)))
             continue
         canon = _match_row(labels[-1], row_defs) or _match_row("".join(labels), row_defs)
+        if canon is None and similar:
+            canon = _similar_row(labels[-1], row_defs, seen)
+            if canon is not None:
+                read.placed.setdefault(f"{table}.{canon.key}", f"标签「{labels[-1]}」识别不清，按字形相近推定为「{canon.label}」")
+                read.problems.append(f"{table}.{canon.key}: 行「{labels[-1]}」的标签按字形相近读作「{canon.label}」")
         if canon is None:
             lines.append(_Line(None, _fit_any(tail, n_cols), labels[-1]))
             continue
@@ -160,6 +168,24 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order:
             read.raw[cm.key(table, canon.key, col.key)] = raw
     if by_order:
         _place_by_order(lines, table, spec, seen, read)
+
+
+_SIMILAR, _CLEARLY = 0.6, 0.15   # a label this close to one canonical label, and this much closer than to any other
+
+
+def _similar_row(label: str, rows: tuple[cm.Row, ...], seen: set[str]) -> cm.Row | None:
+    """The canonical row (not yet read) whose label an OCR'd label is clearly closest to, by the
+    characters they share in order (difflib), or None."""
+    from difflib import SequenceMatcher
+
+    n = norm_label(label)
+    if len(n) < 2:
+        return None
+    scored = sorted(((SequenceMatcher(None, n, norm_label(_last_numbering(r.label).removeprefix("三"))).ratio(), r)
+                     for r in rows if r.key not in seen), key=lambda x: -x[0])
+    if not scored or scored[0][0] < _SIMILAR or (len(scored) > 1 and scored[0][0] - scored[1][0] < _CLEARLY):
+        return None
+    return scored[0][1]
 
 
 def _fit_any(tail: list[str], n_cols: set[int]) -> list[str] | None:
@@ -361,8 +387,9 @@ def _run_after_label(region: str, r: cm.Row) -> str | None:
     return None
 
 
-def read_tables(rows: list[Row], fmt: str) -> TableRead:
-    """Rows of a report -> raw text for every canonical cell of its format."""
+def read_tables(rows: list[Row], fmt: str, scanned: bool = False) -> TableRead:
+    """Rows of a report -> raw text for every canonical cell of its format (``scanned``: the rows were
+    read by OCR, and a misread label is matched by its likeness)."""
     read = TableRead(raw={c.key: None for c in cm.cells_for(fmt)})
     if fmt == "legacy":
         return read
@@ -370,8 +397,8 @@ def read_tables(rows: list[Row], fmt: str) -> TableRead:
     t2_spec = cm.T2_2019 if fmt == "2019" else cm.T2_2021
     t3_rows = tuple(r for r in cm.T3_ROWS if not (fmt == "2019" and r.key in cm.T3_ROWS_ABSENT_2019))
     t3_spec = tuple((r, cm.T3_COLS) for r in t3_rows)
-    _labelled_rows(sec.get("t2") or sec["all"], "t2", t2_spec, read)
-    _labelled_rows(sec.get("t3") or sec["all"], "t3", t3_spec, read, by_order=True)
+    _labelled_rows(sec.get("t2") or sec["all"], "t2", t2_spec, read, similar=scanned)
+    _labelled_rows(sec.get("t3") or sec["all"], "t3", t3_spec, read, by_order=True, similar=scanned)
     flat = flat_text(rows)
     _flat_rows(flat, "t2", t2_spec, read)
     _flat_rows(flat, "t3", t3_spec, read)

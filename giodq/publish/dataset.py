@@ -117,7 +117,7 @@ def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     if not (final / "reports.parquet").exists():
         return None
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
-    wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes"]
+    wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes", "ocr"]
     reports = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names]).to_pandas()
     cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
     return reports, cells

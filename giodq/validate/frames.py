@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from giodq import cells as cm
-from giodq.extract import Extracted
+from giodq.extract import Extracted, ocr
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
 from giodq.district import coverage as cov
@@ -581,6 +581,10 @@ def validation_frames(reports: list[Extracted],
     totals = totals_frame(cells)
     checked = checked_values(cells, unknown_totals(totals))
     placed = placed_frame(reports)
+    if previous is not None and "ocr" in previous[0]:   # last year's report a scan: its 结转下年度 was OCR'd
+        scans = previous[0].loc[previous[0]["ocr"].fillna(False).astype(bool), "report"]
+        placed = pd.concat([placed, pd.DataFrame({"report": scans, "row_key": "t3.carried_forward",
+                                                  "doubt": ocr.OCR_DOUBT}).astype("string")], ignore_index=True)
     t3 = lambda rows: [f"t3.{r}" for r in rows]  # noqa: E731
     t3_columns = _with_doubts(_table_frame(checked, rep, "t3", "col", [r.key for r in cm.T3_ROWS]), placed,
                               {"doubt_flow": t3(FLOW_ROWS), "doubt_results": t3(RESULTS_ROWS)})
