@@ -8,8 +8,10 @@ columns of a ruled table together:
 1. the page is straightened (a scan is seldom level) and made black on white (Otsu);
 2. ruling lines are the long horizontal and vertical runs of ink; a table is a large connected
    set of them, and its cells are the regions the lines enclose (a merged cell is one region);
-3. each cell is read alone: with the Chinese model, and, where that finds no Han character, again
-   as a number with the digits-only model, which misreads far fewer digits;
+3. each cell is read alone, its strokes without the scan's specks: with the Chinese model, and,
+   where that finds no Chinese, as a number with the digits-only model (as a line and as a word);
+   a number is taken when the digits model is sure of it or two readings agree, else the cell is
+   ``unsure`` and not located (never guessed, never 0);
 4. the cells become rows as HTML tables do (layout._expand): a cell's text in its first grid
    column and row, blanks where it spans more; the prose outside the tables becomes lines.
 
@@ -40,9 +42,9 @@ _TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata/", "/usr/share/tesseract-ocr/4
 
 @dataclass(frozen=True)
 class Where:
-    """A cell's place: page (1-based) and box in pixels of the page read at DPI (x0, y0, x1, y1)."""
+    """A cell's place: page (1-based; a Word file's picture number) and box (x0, y0, x1, y1) in pixels
+    of the page as read: at DPI, levelled (page_image gives the same image again)."""
     page: int
-    angle: float           # the turn (degrees) that levelled the page before reading
     box: tuple[int, int, int, int]
     confidence: float      # Tesseract's mean word confidence, 0..1
 
@@ -248,7 +250,7 @@ def _span(starts: list[int], lo: int, hi: int) -> range:
     return range(first, max(first, last) + 1)
 
 
-def read_table(gray: np.ndarray, cells: list[Cell], page: int, angle: float, threshold: int) -> list[Row]:
+def read_table(gray: np.ndarray, cells: list[Cell], page: int, threshold: int) -> list[Row]:
     """A table's cells -> rows as html_to_rows gives them: one text per grid column, a cell's text
     in its first row and column, blanks where it spans further. A cell spanning columns that reads as
     no Chinese is a line between numbers the scan lost ("0 0" read as 00): it is read again, a
@@ -256,15 +258,15 @@ def read_table(gray: np.ndarray, cells: list[Cell], page: int, angle: float, thr
     starts at, is ``unsure``: it reads as a blank, but is never taken for a blank value (0)."""
     cols = _starts([c.box[0] for c in cells], _TOL)
     rows = _starts([c.box[1] for c in cells], _TOL)
-    lost = OcrText("", Where(page, angle, (0, 0, 0, 0), 0.0), unsure=True)
+    lost = OcrText("", Where(page, (0, 0, 0, 0), 0.0), unsure=True)
     table: list[list[str]] = [[lost] * len(cols) for _ in rows]
     for c in cells:
         rs, cs = _span(rows, c.box[1], c.box[3]), _span(cols, c.box[0], c.box[2])
-        text = read_cell(gray, c, page, angle, threshold)
+        text = read_cell(gray, c, page, threshold)
         if len(cs) > 1 and (text.unsure or (text and not re.search(f"[{HAN}]", text))):
             edges = [max(c.box[0], cols[i]) for i in cs] + [c.box[2]]
             for i, x0, x1 in zip(cs, edges, edges[1:]):
-                table[rs[0]][i] = read_cell(gray, Cell((x0 + 4, c.box[1], x1 - 4, c.box[3])), page, angle, threshold)
+                table[rs[0]][i] = read_cell(gray, Cell((x0 + 4, c.box[1], x1 - 4, c.box[3])), page, threshold)
             continue
         table[rs[0]][cs[0]] = text
     return [r for r in table if any(r)]
@@ -311,16 +313,15 @@ def _ink(gray: np.ndarray, box: tuple[int, int, int, int], threshold: int) -> np
 _SPECK = 8   # px: ink smaller than this is a scanner's speck, not a stroke (a full stop at 300 dpi is ~40)
 
 
-def read_cell(gray: np.ndarray, cell: Cell, page: int, angle: float, threshold: int) -> OcrText:
+def read_cell(gray: np.ndarray, cell: Cell, page: int, threshold: int) -> OcrText:
     """One cell's text: Chinese when it holds Han characters, else the digits model's number
     (``unsure`` when Tesseract is not sure of it)."""
-    from PIL import Image
 
     crop = _ink(gray, cell.box, threshold)
     if crop is None:
-        return OcrText("", Where(page, angle, cell.box, 1.0))   # no ink: a blank cell
+        return OcrText("", Where(page, cell.box, 1.0))   # no ink: a blank cell
     if crop.min() == 255:
-        return OcrText("", Where(page, angle, cell.box, 0.0), unsure=True)  # faint marks: not sure it is blank
+        return OcrText("", Where(page, cell.box, 0.0), unsure=True)  # faint marks: not sure it is blank
     han, digits = _apis()
     image = _line_image(crop)
     han.SetPageSegMode(_PSM_BLOCK)
@@ -329,7 +330,7 @@ def read_cell(gray: np.ndarray, cell: Cell, page: int, angle: float, threshold: 
     han_confidence = han.MeanTextConf() / 100
     han_chars = len(re.findall(f"[{HAN}]", text))
     if han_chars >= 2 or (han_chars and len(text) > 3) or text in _NONE_MARKS:
-        return OcrText(text, Where(page, angle, cell.box, han_confidence))
+        return OcrText(text, Where(page, cell.box, han_confidence))
     # digits, or one Han character among few signs (7 read as 了): the digits model reads it, as a line
     # and as a word; a number is taken when one reading is sure or two agree, else it is unsure
     readings = [(_as_digits(text), han_confidence)]
@@ -339,8 +340,8 @@ def read_cell(gray: np.ndarray, cell: Cell, page: int, angle: float, threshold: 
         readings.append((re.sub(r"\s+", "", digits.GetUTF8Text()).strip(".,-"), digits.MeanTextConf() / 100))
         number, confidence = _taken(readings)
         if number:
-            return OcrText(number, Where(page, angle, cell.box, confidence))
-    return OcrText("", Where(page, angle, cell.box, max(c for _, c in readings)), unsure=True)
+            return OcrText(number, Where(page, cell.box, confidence))
+    return OcrText("", Where(page, cell.box, max(c for _, c in readings)), unsure=True)
 
 
 _SURE = 0.85   # the digits model's word reading alone is taken at this confidence (its line reading: _LOW)
@@ -399,13 +400,14 @@ def read_prose(gray: np.ndarray, masked: list[tuple[int, int, int, int]]) -> lis
     text, _ = _apis()
     text.SetPageSegMode(_PSM_AUTO)
     text.SetImage(Image.fromarray(img))
-    text.Recognize()
     out: list[tuple[int, Row]] = []
-    it = text.GetIterator()
+    it = text.GetIterator() if text.Recognize() else None
     level_ = tesserocr.RIL.TEXTLINE
-    while True:
-        words = it.GetUTF8Text(level_)
-        box = it.BoundingBox(level_)
+    while it is not None:
+        try:
+            words, box = it.GetUTF8Text(level_), it.BoundingBox(level_)
+        except RuntimeError:   # tesserocr's "No text returned": an empty line, or an empty page
+            words = box = None
         if words and words.strip() and box:
             line = _join_han(words)
             if line:
@@ -424,14 +426,14 @@ def _join_han(text: str) -> str:
 def page_rows(gray: np.ndarray, page: int, tables_only: bool = False) -> list[Row]:
     """One page image (grayscale, at DPI) -> its rows, tables and prose in page order (the tables'
     only, when ``tables_only``)."""
-    gray, angle = level(gray)
+    gray, _ = level(gray)
     threshold = otsu(gray)
     tables = find_tables(ruling_lines(gray < threshold))
     if tables_only and not tables:
         return []
     items: list[tuple[int, Row]] = [] if tables_only else read_prose(gray, [box for box, _ in tables])
     for box, cells in tables:
-        for i, row in enumerate(read_table(gray, cells, page, angle, threshold)):
+        for i, row in enumerate(read_table(gray, cells, page, threshold)):
             items.append((box[1] + i, row))   # rows of one table keep their order, after the lines above it
     return [row for _, row in sorted(items, key=lambda item: item[0])]
 
