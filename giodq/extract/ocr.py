@@ -329,7 +329,7 @@ def read_cell(gray: np.ndarray, cell: Cell, page: int, threshold: int) -> OcrTex
     text = re.sub(r"\s+", "", han.GetUTF8Text())
     han_confidence = han.MeanTextConf() / 100
     han_chars = len(re.findall(f"[{HAN}]", text))
-    if han_chars >= 2 or (han_chars and len(text) > 3) or text in _NONE_MARKS:
+    if han_chars >= 2 or (han_chars and not re.search(r"\d", text)) or text in _NONE_MARKS:
         return OcrText(text, Where(page, cell.box, han_confidence))
     # digits, or one Han character among few signs (7 read as 了): the digits model reads it, as a line
     # and as a word; a number is taken when one reading is sure or two agree, else it is unsure

@@ -147,10 +147,10 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order:
             continue
         canon = _match_row(labels[-1], row_defs) or _match_row("".join(labels), row_defs)
         if canon is None and similar:
-            canon = _similar_row(labels[-1], row_defs, seen)
+            canon, shown = _similar_row([labels[-1], "".join(labels)], row_defs, seen)
             if canon is not None:
-                read.placed.setdefault(f"{table}.{canon.key}", f"标签「{labels[-1]}」识别不清，按字形相近推定为「{canon.label}」")
-                read.problems.append(f"{table}.{canon.key}: 行「{labels[-1]}」的标签按字形相近读作「{canon.label}」")
+                read.placed.setdefault(f"{table}.{canon.key}", f"标签「{shown}」识别不清，按字形相近推定为「{canon.label}」")
+                read.problems.append(f"{table}.{canon.key}: 行「{shown}」的标签按字形相近读作「{canon.label}」")
         if canon is None:
             lines.append(_Line(None, _fit_any(tail, n_cols), labels[-1]))
             continue
@@ -173,19 +173,29 @@ def _labelled_rows(rows: list[Row], table: str, spec, read: TableRead, by_order:
 _SIMILAR, _CLEARLY = 0.6, 0.15   # a label this close to one canonical label, and this much closer than to any other
 
 
-def _similar_row(label: str, rows: tuple[cm.Row, ...], seen: set[str]) -> cm.Row | None:
-    """The canonical row (not yet read) whose label an OCR'd label is clearly closest to, by the
-    characters they share in order (difflib), or None."""
+# Brackets OCR reads for the （） of a row's numbering: （七）总计 read as 〈七)总计
+_OCR_BRACKETS = str.maketrans({"〈": "（", "《": "（", "<": "（", "〉": "）", "》": "）", ">": "）"})
+
+
+def _similar_row(labels: list[str], rows: tuple[cm.Row, ...], seen: set[str]) -> tuple[cm.Row | None, str]:
+    """The canonical row (not yet read) that OCR'd labels (the last label cell, then all of them
+    joined) name once misread brackets are mended, or are clearly closest to by the characters they
+    share in order (difflib); with the label it rests on. (None, '') when none is clear."""
     from difflib import SequenceMatcher
 
-    n = norm_label(label)
-    if len(n) < 2:
-        return None
-    scored = sorted(((SequenceMatcher(None, n, norm_label(_last_numbering(r.label).removeprefix("三"))).ratio(), r)
-                     for r in rows if r.key not in seen), key=lambda x: -x[0])
-    if not scored or scored[0][0] < _SIMILAR or (len(scored) > 1 and scored[0][0] - scored[1][0] < _CLEARLY):
-        return None
-    return scored[0][1]
+    for label in labels:
+        mended = label.translate(_OCR_BRACKETS)
+        canon = _match_row(mended, rows)
+        if canon is not None and canon.key not in seen:
+            return canon, label
+        n = norm_label(mended)
+        if len(n) < 2:
+            continue
+        scored = sorted(((SequenceMatcher(None, n, norm_label(_last_numbering(r.label).removeprefix("三"))).ratio(), r)
+                         for r in rows if r.key not in seen), key=lambda x: -x[0])
+        if scored and scored[0][0] >= _SIMILAR and (len(scored) == 1 or scored[0][0] - scored[1][0] >= _CLEARLY):
+            return scored[0][1], label
+    return None, ""
 
 
 def _fit_any(tail: list[str], n_cols: set[int]) -> list[str] | None:

@@ -312,9 +312,10 @@ def _report_page(site: Path, report, data: bytes | OSError | None, findings: lis
             has_source = False
         else:
             _write_new(site / "sources" / sources.copy_name(report.report, report.media), copy)
-    shown = {}
+    shown, stem = {}, review.report_id(report.report)
+    for old in (site / "reports" / "crops").glob(f"{stem}-*.png"):   # a page drawn before: its crops go with it
+        old.unlink()
     if has_source and ocr_cells and findings:
-        stem = review.report_id(report.report)
         boxes = {key: (int(page), tuple(int(v) for v in box)) for key, page, box in ocr_cells}
         (site / "reports" / "crops").mkdir(exist_ok=True)
         for i, (name, png) in crops.finding_crops(data, report.media, findings, boxes, stem).items():
