@@ -70,11 +70,15 @@ def extract_batch(source_uri: str, keys: list[str], expect: dict[str, str] | Non
 
 
 PDF_WORK = 50   # a PDF costs about as much to extract as 50 text or HTML reports (~0.15 s a page)
+IMAGE_WORK = 500   # an image is read by OCR: ~2.5 s a page (bench/bench_ocr.py)
+_IMAGES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 
 
 def work(keys) -> int:
-    """What extracting these inputs costs, in text reports."""
-    return sum(PDF_WORK if key.lower().endswith(".pdf") else 1 for key in keys)
+    """What extracting these inputs costs, in text reports (a scanned PDF is told from a text one only
+    once it is open: it counts as a PDF)."""
+    return sum(PDF_WORK if key.lower().endswith(".pdf") else IMAGE_WORK if key.lower().endswith(_IMAGES) else 1
+               for key in keys)
 
 
 def pool_size(batches: int, to_extract: int) -> int:
