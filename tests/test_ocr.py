@@ -11,6 +11,7 @@ import struct
 import sys
 import zlib
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -90,8 +91,6 @@ def test_an_altered_seed_gets_a_warning_with_the_crop_never_an_error(tmp_path):
 
 def test_a_table_published_as_an_image_file(tmp_path):
     seed = _seed(BALANCED_SEEDS[1])
-    import numpy as np
-
     page = scanned(print_report(seed.body, seed.year, seed.raw)[1], 8, -0.4, np.random.default_rng(3))
     png = io.BytesIO()
     page.crop((0, 0, page.width, 2700)).save(png, format="PNG")
@@ -111,7 +110,6 @@ def test_a_png_that_claims_a_huge_size_is_not_decoded():
 
 
 def test_a_word_file_with_its_table_pasted_as_a_picture(tmp_path):
-    import numpy as np
     from docx import Document
     from docx.shared import Cm
 
@@ -154,3 +152,31 @@ def test_last_years_report_a_scan_makes_the_carry_a_warning(tmp_path):
         carry = v.findings[(v.findings["report"] == "2024.txt") & (v.findings["rule"] == "cross_year.carry")]
         assert len(carry) and (carry["severity"] == "warning").all(), carry[["where", "severity"]]
         assert carry["where"].str.contains("扫描件").all()
+
+
+def test_a_text_pdf_with_its_table_pasted_as_a_picture(tmp_path):
+    """A PDF with a text layer whose table 3 is a picture (matplotlib writes the text in WenQuanYi
+    and embeds the printed table as an image): the text is read from the layer, the table by OCR."""
+    import matplotlib
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    seed = _seed(BALANCED_SEEDS[0])
+    table = print_report(seed.body, seed.year, seed.raw)[1].crop((0, 250, 2480, 2700))
+    font_manager.fontManager.addfont("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    with matplotlib.rc_context({"font.family": "WenQuanYi Micro Hei"}), PdfPages(tmp_path / "mixed.pdf") as pdf:
+        fig = Figure(figsize=(8.27, 11.69))
+        fig.text(0.1, 0.95, f"{seed.body}{seed.year}年政府信息公开工作年度报告", fontsize=12)
+        fig.text(0.1, 0.92, "三、收到和处理政府信息公开申请情况", fontsize=11)
+        ax = fig.add_axes([0.05, 0.2, 0.9, 0.7])
+        ax.imshow(np.asarray(table), cmap="gray", interpolation="nearest")
+        ax.axis("off")
+        fig.text(0.1, 0.15, "四、政府信息公开行政复议、行政诉讼情况", fontsize=11)
+        pdf.savefig(fig, dpi=300)
+    e = extract_report("mixed.pdf", (tmp_path / "mixed.pdf").read_bytes())
+    assert e.status == "ok" and e.scanned and e.body == seed.body
+    assert e.problems[0] == "第 1 页的表格是图片，经文字识别（OCR）读取，未经人工核对"
+    keys = [k for k in seed.raw if k.startswith("t3.")]
+    right, wrong, _ = _agreement(seed.raw, e.raw, keys)
+    assert wrong == [] and right >= 0.98 * len(keys)

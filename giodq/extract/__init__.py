@@ -68,10 +68,15 @@ def document_rows(data: bytes, limits: Limits | None = None) -> Document:
     limits = limits or Limits.resolve()
     kind = sniff(data)
     if kind == "pdf":
-        rows, notes = layout.pdf_to_rows(data, limits)
+        scans = ocr.PdfScans(data)
+        try:
+            rows, notes = layout.pdf_to_rows(data, limits, scans)
+        finally:
+            scans.close()
         if not any(any(c for c in r) for r in rows):
-            return _scanned(kind, lambda: ocr.pdf_rows(data, limits.pdf_pages), notes)
-        return Document(kind, rows, None, notes)
+            # a scan that cannot be read: the tables are there but not readable, which is form.tables, never zeros
+            return Document(kind, [], None, [scans.why_nothing()] + notes)
+        return Document(kind, rows, None, scans.notes() + notes, scanned=scans.scanned)
     if kind == "image":
         return _scanned(kind, lambda: ocr.image_rows(data), [])
     if kind == "docx":

@@ -290,11 +290,13 @@ def _nearest_table(el):
     return p
 
 
-def pdf_to_rows(data: bytes, limits: Limits | None = None) -> tuple[list[Row], list[str]]:
+def pdf_to_rows(data: bytes, limits: Limits | None = None, scans=None) -> tuple[list[Row], list[str]]:
     """A text PDF -> (rows in reading order, notes). On each page, the lines of prose outside the
     tables and the rows of pdfplumber's tables, interleaved by their position on the page (a table
     continued from the page before comes before the next section's heading). Only the first
-    ``limits.pdf_pages`` pages are read, and a note says so. Raises NotAReport for an encrypted PDF."""
+    ``limits.pdf_pages`` pages are read, and a note says so. With ``scans`` (ocr.PdfScans), a page
+    with no text is read by OCR, and so are the tables in large pictures on the other pages.
+    Raises NotAReport for an encrypted PDF."""
     import pdfplumber  # imported here: only PDFs pay for it
     from pdfminer.pdfpage import PDFPage
     from pdfplumber.page import Page
@@ -319,14 +321,21 @@ def pdf_to_rows(data: bytes, limits: Limits | None = None) -> tuple[list[Row], l
             break
         page = Page(pdf, obj, page_number=number, initial_doctop=doctop)
         doctop += page.height
-        rows.extend(_page_rows(page))
+        if scans is not None and not page.chars and page.images:
+            rows.extend(scans.page(number))
+        else:
+            rows.extend(_page_rows(page, scans))
         page.close()  # its objects and layout: memory is one page's, not the file's
     pdf.flush_cache()
     return rows, notes
 
 
-def _page_rows(page) -> list[Row]:
-    """One pdfplumber page -> its rows: prose lines outside the tables and table rows, top to bottom."""
+_PICTURE = (0.3, 0.08)   # of the page's width and height: a picture this large may be a table
+
+
+def _page_rows(page, scans=None) -> list[Row]:
+    """One pdfplumber page -> its rows: prose lines outside the tables and table rows, top to bottom;
+    with ``scans``, the rows of the tables OCR finds in its large pictures too."""
     tables = page.find_tables()
     boxes = [t.bbox for t in tables]
     outside = page.filter(lambda obj, boxes=boxes: not any(_inside(obj, b) for b in boxes)) if boxes else page
@@ -335,6 +344,10 @@ def _page_rows(page) -> list[Row]:
     for t in tables:
         for bbox_row, cells in zip(t.rows, t.extract()):
             items.append((bbox_row.bbox[1], [_clean(c or "") for c in cells]))
+    pictures = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images
+                if i["x1"] - i["x0"] >= _PICTURE[0] * page.width and i["bottom"] - i["top"] >= _PICTURE[1] * page.height]
+    if scans is not None and pictures:
+        items.extend(scans.tables_in(page.page_number, pictures, page.height))
     return [row for _, row in sorted(items, key=lambda item: item[0])]
 
 

@@ -423,19 +423,32 @@ def _join_han(text: str) -> str:
     return re.sub(rf"(?<=[{HAN}\W]) (?=[{HAN}\W])|(?<=[{HAN}]) (?=\w)|(?<=\w) (?=[{HAN}])", "", s)
 
 
-def page_rows(gray: np.ndarray, page: int, tables_only: bool = False) -> list[Row]:
-    """One page image (grayscale, at DPI) -> its rows, tables and prose in page order (the tables'
-    only, when ``tables_only``)."""
-    gray, _ = level(gray)
+def page_items(gray: np.ndarray, page: int, tables_only: bool = False,
+               within: list[tuple[int, int, int, int]] | None = None) -> list[tuple[int, Row]]:
+    """One page image (grayscale, at DPI) -> its rows with their tops (px), tables and prose (the
+    tables' only, when ``tables_only``; only the tables inside one of the boxes ``within``)."""
+    gray, _ = level(gray) if within is None else (gray, 0.0)   # a page with a text layer is level
     threshold = otsu(gray)
     tables = find_tables(ruling_lines(gray < threshold))
+    if within is not None:
+        tables = [(box, cells) for box, cells in tables if any(_inside(box, w) for w in within)]
     if tables_only and not tables:
         return []
     items: list[tuple[int, Row]] = [] if tables_only else read_prose(gray, [box for box, _ in tables])
     for box, cells in tables:
         for i, row in enumerate(read_table(gray, cells, page, threshold)):
             items.append((box[1] + i, row))   # rows of one table keep their order, after the lines above it
-    return [row for _, row in sorted(items, key=lambda item: item[0])]
+    return sorted(items, key=lambda item: item[0])
+
+
+def page_rows(gray: np.ndarray, page: int, tables_only: bool = False) -> list[Row]:
+    """One page image (grayscale, at DPI) -> its rows, tables and prose in page order."""
+    return [row for _, row in page_items(gray, page, tables_only)]
+
+
+def _inside(box, outer, slack: int = 30) -> bool:
+    return box[0] >= outer[0] - slack and box[1] >= outer[1] - slack and box[2] <= outer[2] + slack \
+        and box[3] <= outer[3] + slack
 
 
 _A4_LONG = 11.69          # inches: reports are printed on A4, so a page's long side is this
@@ -511,29 +524,91 @@ def crop_png(gray: np.ndarray, box: tuple[int, int, int, int], margin: int = 60,
     return out.getvalue()
 
 
-def pdf_rows(data: bytes, pages: int) -> tuple[list[Row], list[str]]:
-    """A PDF without a text layer -> (rows of its first ``pages`` pages read by OCR, notes). Raises
-    Unreadable when no page's scan is fine enough to read."""
-    import pypdfium2 as pdfium
+class PdfScans:
+    """The parts of a PDF that only OCR can read, as layout.pdf_to_rows meets them: pages with no
+    text layer (a scan), and pictures of tables on pages that have one (tables pasted as images).
+    Each call reads one page; what could not be read is kept for the notes, never raised."""
 
-    pdf = pdfium.PdfDocument(data)
-    rows: list[Row] = []
-    coarse: list[tuple[int, float]] = []
-    try:
-        for number in range(min(len(pdf), pages)):
-            page = pdf[number]
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pdf = None
+        self.pages: list[int] = []          # pages read whole by OCR
+        self.pictures: list[int] = []       # pages whose pictures of tables were read
+        self.coarse: list[tuple[int, float]] = []
+        self.unreadable: str | None = None
+
+    @property
+    def scanned(self) -> bool:
+        return bool(self.pages or self.pictures)
+
+    def _page(self, number: int):
+        import pypdfium2 as pdfium
+
+        if self.pdf is None:
+            self.pdf = pdfium.PdfDocument(self.data)
+        return self.pdf[number - 1]
+
+    def page(self, number: int) -> list[Row]:
+        """Page ``number`` (1-based), which has no text, read whole."""
+        if self.unreadable:
+            return []
+        try:
+            page = self._page(number)
             dpi = _scan_dpi(page)
             if dpi is not None and dpi < _LEAST_DPI:
-                coarse.append((number + 1, dpi))
-            else:
-                rows.extend(page_rows(_render(page), number + 1))
-            page.close()
-    finally:
-        pdf.close()
-    if coarse and not rows:
-        raise Unreadable(f"扫描分辨率约 {coarse[0][1]:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi")
-    notes = [f"第 {n} 页扫描分辨率约 {d:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi，未识别" for n, d in coarse]
-    return rows, notes
+                self.coarse.append((number, dpi))
+                return []
+            rows = page_rows(_render(page), number)
+        except Unreadable as e:
+            self.unreadable = str(e)
+            return []
+        self.pages.append(number)
+        return rows
+
+    def tables_in(self, number: int, boxes: list[tuple[float, float, float, float]],
+                  height: float) -> list[tuple[float, Row]]:
+        """The tables OCR finds inside the picture boxes (x0, top, x1, bottom in points) of page
+        ``number`` (``height`` points tall), with their tops in points."""
+        if self.unreadable:
+            return []
+        try:
+            gray = _render(self._page(number))
+            f = gray.shape[0] / height
+            within = [tuple(int(v * f) for v in box) for box in boxes]
+            items = page_items(gray, number, tables_only=True, within=within)
+        except Unreadable as e:
+            self.unreadable = str(e)
+            return []
+        if items:
+            self.pictures.append(number)
+        return [(top / f, row) for top, row in items]
+
+    def why_nothing(self) -> str:
+        """Why a PDF with no text layer gave no rows (its first note)."""
+        if self.unreadable:
+            return f"扫描件：{self.unreadable}，表格和正文均无法读取"
+        if self.coarse:
+            return f"扫描件：扫描分辨率约 {self.coarse[0][1]:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi，表格和正文均无法读取"
+        return "PDF 没有文字层（扫描件），表格和正文均无法读取"
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.pages:
+            out.append(f"扫描件：{_pages_text(self.pages)}没有文字层，表格和正文经文字识别（OCR）读取，未经人工核对")
+        if self.pictures:
+            out.append(f"{_pages_text(self.pictures)}的表格是图片，经文字识别（OCR）读取，未经人工核对")
+        out += [f"第 {n} 页扫描分辨率约 {d:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi，未识别" for n, d in self.coarse]
+        if self.unreadable:
+            out.append(f"扫描件或表格图片无法识别：{self.unreadable}")
+        return out
+
+    def close(self) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+
+
+def _pages_text(pages: list[int]) -> str:
+    return "第 " + "、".join(map(str, pages)) + " 页"
 
 
 def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> tuple[list[Row], list[str]]:
