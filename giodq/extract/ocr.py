@@ -295,7 +295,9 @@ def _ink(gray: np.ndarray, box: tuple[int, int, int, int], threshold: int) -> np
         # what is left of a ruling line along the cell's side (a turned scan's line is not quite
         # where the cell's box ends) is no stroke of the cell's text
         tall, wide = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
-        if (tall >= 0.8 * h and wide <= 0.15 * w) or (wide >= 0.8 * w and tall <= 0.15 * h):
+        at_side = sl[1].start <= _SIDE or sl[1].stop >= w - _SIDE
+        at_edge = sl[0].start <= _SIDE or sl[0].stop >= h - _SIDE
+        if (tall >= 0.8 * h and wide <= 0.15 * w and at_side) or (wide >= 0.8 * w and tall <= 0.15 * h and at_edge):
             keep[i] = False
     ink = keep[labels]
     ys, xs = np.nonzero(ink)
@@ -311,6 +313,7 @@ def _ink(gray: np.ndarray, box: tuple[int, int, int, int], threshold: int) -> np
 
 
 _SPECK = 8   # px: ink smaller than this is a scanner's speck, not a stroke (a full stop at 300 dpi is ~40)
+_SIDE = 6    # px: a line's remnant lies this close to the cell's side (a "1" in a tight cell does not)
 
 
 def read_cell(gray: np.ndarray, cell: Cell, page: int, threshold: int) -> OcrText:
