@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     max_members_mb: float = 256        # all decompressed members of a DOCX together
     max_text_chars: int = 20_000_000   # characters of text read from one file
     max_pdf_pages: int = 500           # pages of one PDF (later pages are not read, and a note says so)
+    max_ocr_pages: int = 30            # pages and pictures of one file read by OCR (~2.5 s each)
 
 
 def settings() -> Settings:

@@ -180,3 +180,48 @@ def test_a_text_pdf_with_its_table_pasted_as_a_picture(tmp_path):
     keys = [k for k in seed.raw if k.startswith("t3.")]
     right, wrong, _ = _agreement(seed.raw, e.raw, keys)
     assert wrong == [] and right >= 0.98 * len(keys)
+
+
+def test_ocr_reads_at_most_max_ocr_pages_of_a_file(tmp_path, monkeypatch):
+    """OCR costs seconds a page: a file of many scanned pages reads GIODQ_MAX_OCR_PAGES of them, and
+    says so; the same picture placed a thousand times in a Word file is read once."""
+    from docx import Document
+
+    monkeypatch.setenv("GIODQ_MAX_OCR_PAGES", "2")
+    pages = [Image.new("L", (1240, 1754), 255) for _ in range(4)]
+    pages[0].save(tmp_path / "blank.pdf", save_all=True, append_images=pages[1:], resolution=150)
+    e = extract_report("blank.pdf", (tmp_path / "blank.pdf").read_bytes())
+    assert e.problems[-1].startswith("扫描页和表格图片超过 2 页（张），只识别了前 2 页（张），其余 2 页（张）未识别")
+    picture = tmp_path / "grid.png"
+    pages[0].save(picture)
+    doc = Document()
+    for _ in range(1000):
+        doc.add_picture(str(picture))
+    out = io.BytesIO()
+    doc.save(out)
+    e = extract_report("many.docx", out.getvalue())
+    assert e.status == "ok" and not any("GIODQ_MAX_OCR_PAGES" in p for p in e.problems)   # one picture, read once
+
+
+def test_a_scan_too_coarse_to_read_is_not_assessed_and_asks_for_the_eye():
+    e = extract_report("scan.pdf", read_fixture("huaian-city-2024-p4-scan.pdf"))
+    assert e.scanned and "60 dpi" in e.problems[0] and all(v is None for v in e.raw.values())
+    findings = validate_reports([e]).findings
+    assert "form.tables" in set(findings["rule"]) and (findings["severity"] == "warning").all()
+
+
+def test_a_page_that_places_a_picture_a_thousand_times_is_not_rendered(tmp_path):
+    """pdfium draws a picture as often as the page places it: minutes for a few KB (the probe's case)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument.new()
+    page = pdf.new_page(595, 842)
+    for i in range(100):
+        image = pdfium.PdfImage.new(pdf)
+        image.set_bitmap(pdfium.PdfBitmap.from_pil(Image.new("L", (200, 200), i)))
+        image.set_matrix(pdfium.PdfMatrix().scale(20, 20).translate(i * 5, i * 5))
+        page.insert_obj(image)
+    page.gen_content()
+    pdf.save(tmp_path / "many.pdf")
+    e = extract_report("many.pdf", (tmp_path / "many.pdf").read_bytes())
+    assert e.status == "ok" and e.scanned and "页面放置图片超过 64 次" in e.problems[0]

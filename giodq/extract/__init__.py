@@ -68,19 +68,20 @@ def document_rows(data: bytes, limits: Limits | None = None) -> Document:
     limits = limits or Limits.resolve()
     kind = sniff(data)
     if kind == "pdf":
-        scans = ocr.PdfScans(data)
+        scans = ocr.PdfScans(data, ocr.Budget(limits))
         try:
             rows, notes = layout.pdf_to_rows(data, limits, scans)
         finally:
             scans.close()
         if not any(any(c for c in r) for r in rows):
             # a scan that cannot be read: the tables are there but not readable, which is form.tables, never zeros
-            return Document(kind, [], None, [scans.why_nothing()] + notes)
+            return Document(kind, [], None, [scans.why_nothing()] + scans.budget.notes() + notes,
+                            scanned=scans.scanned)
         return Document(kind, rows, None, scans.notes() + notes, scanned=scans.scanned)
     if kind == "image":
         return _scanned(kind, lambda: ocr.image_rows(data), [])
     if kind == "docx":
-        pictures = ocr.Pictures()
+        pictures = ocr.Pictures(ocr.Budget(limits))
         rows = layout.docx_to_rows(data, limits, pictures.read)
         return Document(kind, rows, None, pictures.notes(), scanned=pictures.tables > 0)
     text = decode(data, kind, limits)
@@ -97,7 +98,7 @@ def _scanned(media: str, read, notes: list[str]) -> Document:
     try:
         rows, ocr_notes = read()
     except ocr.Unreadable as e:
-        return Document(media, [], None, [f"扫描件：{e}，表格和正文均无法读取"] + notes)
+        return Document(media, [], None, [f"扫描件：{e}，表格和正文均无法读取"] + notes, scanned=True)
     return Document(media, rows, None, ["扫描件：表格和正文经文字识别（OCR）读取，未经人工核对"] + ocr_notes + notes,
                     scanned=True)
 

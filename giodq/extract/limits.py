@@ -19,6 +19,7 @@ class Limits:
     members_bytes: int
     text_chars: int
     pdf_pages: int
+    ocr_pages: int = 30
 
     @classmethod
     def resolve(cls, s=None) -> Limits:
@@ -28,7 +29,7 @@ class Limits:
             s = settings()
         return cls(input_bytes=int(s.max_input_mb * MB), member_bytes=int(s.max_member_mb * MB),
                    members_bytes=int(s.max_members_mb * MB), text_chars=s.max_text_chars,
-                   pdf_pages=s.max_pdf_pages)
+                   pdf_pages=s.max_pdf_pages, ocr_pages=s.max_ocr_pages)
 
 
 def sizes(size: int, limit: int) -> tuple[str, str]:
@@ -67,3 +68,9 @@ def pdf_pages_note(total: int | None, limits: Limits) -> str:
     if total is None or total <= read:  # the page tree's count is missing or wrong: more, but how many?
         return f"PDF 超过 {read} 页，只读取了前 {read} 页，之后的页未读取（上限 GIODQ_MAX_PDF_PAGES）"
     return f"PDF 共 {total} 页，只读取了前 {read} 页，其余 {total - read} 页未读取（上限 GIODQ_MAX_PDF_PAGES）"
+
+
+def ocr_pages_note(skipped: int, limits: Limits) -> str:
+    """The note on a file with more scanned pages or pictures of tables than OCR reads."""
+    return (f"扫描页和表格图片超过 {limits.ocr_pages} 页（张），只识别了前 {limits.ocr_pages} 页（张），"
+            f"其余 {skipped} 页（张）未识别（上限 GIODQ_MAX_OCR_PAGES）")

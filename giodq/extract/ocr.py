@@ -23,6 +23,7 @@ a warning that asks for a reading by eye, never an error.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import threading
@@ -31,11 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from giodq.extract.han import HAN
+from giodq.extract.limits import Limits, ocr_pages_note
 
 Row = list[str]
 
 DPI = 300                 # pages are read at this resolution (a 60-dpi scan is upsampled to it)
 MAX_PIXELS = 40_000_000   # a page image larger than this is scaled down (an A4 page at 300 dpi is 8.7 M)
+MAX_DECODE = 90_000_000   # an image file larger than this is not decoded (Pillow warns of a bomb here)
 _TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata/", "/usr/share/tesseract-ocr/4.00/tessdata/",
              "/usr/share/tessdata/")
 
@@ -208,6 +211,9 @@ def find_tables(lines: np.ndarray) -> list[tuple[tuple[int, int, int, int], list
         if len(cells) >= 2:
             out.append(((x.start, y.start, x.stop, y.stop), cells))
     return out
+
+
+MAX_CELLS = 800   # cells of one page's tables (the format's largest, table 3, has about 270)
 
 
 def _cells(grid: np.ndarray, dx: int, dy: int) -> list[Cell]:
@@ -437,6 +443,9 @@ def page_items(gray: np.ndarray, page: int, tables_only: bool = False,
         tables = [(box, cells) for box, cells in tables if any(_inside(box, w) for w in within)]
     if tables_only and not tables:
         return []
+    cells = sum(len(c) for _, c in tables)
+    if cells > MAX_CELLS:   # each cell is read alone: a page of tens of thousands would take hours
+        raise Unreadable(f"第 {page} 页表格共 {cells} 个单元格，超过上限 {MAX_CELLS} 个")
     items: list[tuple[int, Row]] = [] if tables_only else read_prose(gray, [box for box, _ in tables])
     for box, cells in tables:
         for i, row in enumerate(read_table(gray, cells, page, threshold)):
@@ -463,13 +472,9 @@ _PAGE_WIDTH = int(8.27 * DPI)
 def _scan_dpi(page) -> float | None:
     """The resolution a page's scan was made at, over an A4 page: its largest image's pixels along
     the page's long side (None when the page holds no image)."""
-    import pypdfium2.raw as pdfium_c
-
     best = None
     long_side = max(page.get_size())
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
-        x0, y0, x1, y1 = obj.get_bounds()
-        meta = obj.get_metadata()
+    for meta, (x0, y0, x1, y1) in _images(page):
         if x1 - x0 <= 0 or y1 - y0 <= 0:
             continue
         per_point = max(meta.width / (x1 - x0), meta.height / (y1 - y0))
@@ -479,17 +484,45 @@ def _scan_dpi(page) -> float | None:
 
 
 def _render(page) -> np.ndarray:
-    """A PDF page -> grayscale, its long side at A4's at DPI, whatever size the file gives it."""
+    """A PDF page -> grayscale, its long side at A4's at DPI, whatever size the file gives it. Raises
+    Unreadable for a page whose pictures would cost more to draw than a scan's do (pdfium decodes
+    each whole, and draws each again as often as the page places it)."""
+    images = _images(page)
+    if len(images) > MAX_DRAWS:
+        raise Unreadable(f"页面放置图片超过 {MAX_DRAWS} 次（上限）")
+    for meta, _ in images:
+        if meta.width * meta.height > MAX_DECODE:
+            raise Unreadable(f"页面中的图片 {meta.width}×{meta.height} 像素，超过上限 {MAX_DECODE} 像素")
     return to_gray(page.render(scale=_PAGE_LONG / max(page.get_size()), grayscale=True).to_pil())
+
+
+MAX_DRAWS = 64   # pictures placed on one page (a scan places one; 1,000 placements take pdfium minutes)
+
+
+def _images(page) -> list[tuple[object, tuple[float, float, float, float]]]:
+    """The pictures a PDF page places: (pdfium's metadata, bounds in points), however deep in forms."""
+    import pypdfium2.raw as pdfium_c
+
+    out = []
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+        out.append((obj.get_metadata(), obj.get_bounds()))
+        if len(out) > MAX_DRAWS:
+            break
+    return out
 
 
 def _image(image):
     """An image file's picture as read: a narrow one (a table pasted into a web page) at a page's width."""
     from PIL import Image
 
+    if max(image.size) > _ASPECT * min(image.size):
+        raise Unreadable(f"图像 {image.width}×{image.height} 像素，形状不是页面或表格")
     if image.width < _PAGE_WIDTH:
-        f = _PAGE_WIDTH / image.width
-        image = image.convert("L").resize((_PAGE_WIDTH, max(1, int(image.height * f))), Image.BICUBIC)
+        # at most MAX_PIXELS once enlarged: a picture 10 px wide and 20,000 tall is no page
+        f = min(_PAGE_WIDTH / image.width, (MAX_PIXELS / max(1, image.width * image.height)) ** 0.5)
+        if f > 1:
+            image = image.convert("L").resize((max(1, int(image.width * f)), max(1, int(image.height * f))),
+                                              Image.BICUBIC)
     return to_gray(image)
 
 
@@ -527,22 +560,51 @@ def crop_png(gray: np.ndarray, box: tuple[int, int, int, int], margin: int = 60,
     return out.getvalue()
 
 
+class Budget:
+    """The pages and pictures of one file OCR may still read (GIODQ_MAX_OCR_PAGES): OCR costs seconds a
+    page, so a file of a thousand scanned pages or pictures must not cost hours."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.left, self.skipped = limits, limits.ocr_pages, 0
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            self.skipped += 1
+            return False
+        self.left -= 1
+        return True
+
+    def notes(self) -> list[str]:
+        return [ocr_pages_note(self.skipped, self.limits)] if self.skipped else []
+
+
 class PdfScans:
     """The parts of a PDF that only OCR can read, as layout.pdf_to_rows meets them: pages with no
     text layer (a scan), and pictures of tables on pages that have one (tables pasted as images).
     Each call reads one page; what could not be read is kept for the notes, never raised."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, budget: Budget):
         self.data = data
+        self.budget = budget
         self.pdf = None
         self.pages: list[int] = []          # pages read whole by OCR
         self.pictures: list[int] = []       # pages whose pictures of tables were read
         self.coarse: list[tuple[int, float]] = []
-        self.unreadable: str | None = None
+        self.failed: list[tuple[int, str]] = []   # pages OCR could not read, and why
+        self.unreadable: str | None = None        # why OCR cannot run here at all (no Tesseract)
+        self.met = False                          # a page with no text layer was met
 
     @property
     def scanned(self) -> bool:
-        return bool(self.pages or self.pictures)
+        """A scan was met (read, or not readable): its findings ask for a reading by eye."""
+        return bool(self.met or self.pictures)
+
+    def _engine(self) -> bool:
+        try:
+            _apis()
+        except Unreadable as e:
+            self.unreadable = str(e)
+        return self.unreadable is None
 
     def _page(self, number: int):
         import pypdfium2 as pdfium
@@ -553,7 +615,8 @@ class PdfScans:
 
     def page(self, number: int) -> list[Row]:
         """Page ``number`` (1-based), which has no text, read whole."""
-        if self.unreadable:
+        self.met = True
+        if not self._engine() or not self.budget.take():
             return []
         try:
             page = self._page(number)
@@ -562,8 +625,8 @@ class PdfScans:
                 self.coarse.append((number, dpi))
                 return []
             rows = page_rows(_render(page), number)
-        except Unreadable as e:
-            self.unreadable = str(e)
+        except Exception as e:   # pdfium, Tesseract or a bound: this page is not read, the others are
+            self.failed.append((number, _reason(e)))
             return []
         self.pages.append(number)
         return rows
@@ -572,15 +635,15 @@ class PdfScans:
                   height: float) -> list[tuple[float, Row]]:
         """The tables OCR finds inside the picture boxes (x0, top, x1, bottom in points) of page
         ``number`` (``height`` points tall), with their tops in points."""
-        if self.unreadable:
+        if not self._engine() or not self.budget.take():
             return []
         try:
             gray = _render(self._page(number))
             f = gray.shape[0] / height
             within = [tuple(int(v * f) for v in box) for box in boxes]
             items = page_items(gray, number, tables_only=True, within=within)
-        except Unreadable as e:
-            self.unreadable = str(e)
+        except Exception as e:   # as in page(): this page's pictures are not read
+            self.failed.append((number, _reason(e)))
             return []
         if items:
             self.pictures.append(number)
@@ -590,8 +653,12 @@ class PdfScans:
         """Why a PDF with no text layer gave no rows (its first note)."""
         if self.unreadable:
             return f"扫描件：{self.unreadable}，表格和正文均无法读取"
+        if self.failed and not self.pages:
+            return f"扫描件：{self.failed[0][1]}，表格和正文均无法读取"
         if self.coarse:
             return f"扫描件：扫描分辨率约 {self.coarse[0][1]:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi，表格和正文均无法读取"
+        if self.pages:
+            return f"扫描件：{_pages_text(self.pages)}经文字识别（OCR）未读出表格和正文"
         return "PDF 没有文字层（扫描件），表格和正文均无法读取"
 
     def notes(self) -> list[str]:
@@ -601,13 +668,19 @@ class PdfScans:
         if self.pictures:
             out.append(f"{_pages_text(self.pictures)}的表格是图片，经文字识别（OCR）读取，未经人工核对")
         out += [f"第 {n} 页扫描分辨率约 {d:.0f} dpi，低于可识别的 {_LEAST_DPI} dpi，未识别" for n, d in self.coarse]
+        out += [f"第 {n} 页无法识别：{why}" for n, why in self.failed]
         if self.unreadable:
             out.append(f"扫描件或表格图片无法识别：{self.unreadable}")
-        return out
+        return out + self.budget.notes()
 
     def close(self) -> None:
         if self.pdf is not None:
             self.pdf.close()
+
+
+def _reason(e: Exception) -> str:
+    """Why a page could not be read, for a note (Unreadable says it in Chinese already)."""
+    return str(e) if isinstance(e, Unreadable) else f"渲染或识别出错（{type(e).__name__}: {e}）"
 
 
 def _pages_text(pages: list[int]) -> str:
@@ -624,8 +697,8 @@ def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> tuple[l
     try:
         image = Image.open(io.BytesIO(data))
         w, h = image.size   # from the header: nothing is decoded yet
-        if w * h > 4 * MAX_PIXELS:
-            raise Unreadable(f"图像 {w}×{h} 像素，超过上限 {4 * MAX_PIXELS} 像素")
+        if w * h > MAX_DECODE:
+            raise Unreadable(f"图像 {w}×{h} 像素，超过上限 {MAX_DECODE} 像素")
         image.load()
         gray = _image(image)
     except Unreadable:
@@ -635,17 +708,22 @@ def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> tuple[l
     except Exception as e:  # Pillow raises many kinds for a damaged file: it is no readable image
         kind = {b"\x89P": "PNG", b"\xff\xd8": "JPEG"}.get(data[:2], "TIFF")
         raise NotAReport(f"binary: {kind} 图像无法解码（{type(e).__name__}），不是可读的报告文件") from e
-    return page_rows(gray, page, tables_only), []
+    try:
+        return page_rows(gray, page, tables_only), []
+    except RuntimeError as e:   # tesserocr's, for an image it cannot take
+        raise Unreadable(f"文字识别出错（{e}）") from e
 
 
 class Pictures:
     """Pictures inside a document (a Word file's tables pasted as images): the table rows OCR finds
     in each, where the picture stands; a picture with no ruled table (a seal, a logo) gives none."""
 
-    def __init__(self):
+    def __init__(self, budget: Budget):
+        self.budget = budget
         self.seen = 0
         self.tables = 0
         self.unread: list[str] = []
+        self.read_before: set[str] = set()   # a picture placed again (one part, many places) is read once
 
     def read(self, data: bytes) -> list[Row]:
         """One picture -> its tables' rows; the picture's number in the document is its ``Where.page``."""
@@ -654,9 +732,13 @@ class Pictures:
         from giodq.extract.decode import NotAReport
 
         self.seen += 1
+        digest = hashlib.sha1(data).hexdigest()
+        if digest in self.read_before:
+            return []
+        self.read_before.add(digest)
         try:
             w, h = Image.open(io.BytesIO(data)).size
-            if w < _LEAST_TABLE[0] or h < _LEAST_TABLE[1]:   # an icon, a seal: no table to read
+            if w < _LEAST_TABLE[0] or h < _LEAST_TABLE[1] or not self.budget.take():   # an icon, a seal
                 return []
             rows = image_rows(data, tables_only=True, page=self.seen)[0]
         except (Unreadable, NotAReport) as e:
@@ -670,10 +752,11 @@ class Pictures:
 
     def notes(self) -> list[str]:
         read = [f"文中 {self.tables} 张表格图片经文字识别（OCR）读取，未经人工核对"] if self.tables else []
-        return read + [f"文中图片无法识别（{why}）" for why in self.unread]
+        return read + [f"文中图片无法识别（{why}）" for why in self.unread] + self.budget.notes()
 
 
 _LEAST_TABLE = (300, 100)   # px: a picture smaller than this holds no table of the format
+_ASPECT = 40                # a picture longer than this many times its width is no page and no table
 
 
 def take_cells(read) -> dict[str, Where]:

@@ -278,7 +278,7 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
     return df.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)
 
 
-OCR_NOTE = "（扫描件经文字识别读取：无法区分报告印刷错误与识别错误，请对照原件人工核对后确认）"
+OCR_NOTE = "（报告为扫描件，由文字识别（OCR）读取或无法识别：此项可能源于识别，而非报告本身，请对照原件人工核对后确认）"
 
 
 def scanned_as_warnings(findings: pd.DataFrame, scanned: set[str]) -> pd.DataFrame:
