@@ -225,3 +225,30 @@ def test_a_page_that_places_a_picture_a_thousand_times_is_not_rendered(tmp_path)
     pdf.save(tmp_path / "many.pdf")
     e = extract_report("many.pdf", (tmp_path / "many.pdf").read_bytes())
     assert e.status == "ok" and e.scanned and "页面放置图片超过 64 次" in e.problems[0]
+
+
+def test_an_unsure_number_at_a_rows_end_is_never_dropped_as_padding():
+    """A number OCR could not read stands in its row as a blank; dropped like a merged cell's padding,
+    it would move the row's numbers a column (1…6 under 商业企业…总计)."""
+    from giodq.extract.ocr import OcrText, Where
+    from giodq.extract.tables import fit_values
+
+    where = Where(1, (0, 0, 10, 10), 0.3)
+    spanned, unsure = OcrText("", where, spanned=True), OcrText("", where, unsure=True)
+    assert fit_values([spanned, "1", "2", "3", "4", "5", "6", unsure], 7) == ["1", "2", "3", "4", "5", "6", ""]
+    assert fit_values(["", "1", "2", "3", "4", "5", "6", "7", ""], 7) == ["1", "2", "3", "4", "5", "6", "7"]
+
+
+def test_without_tesseract_a_scan_is_not_read_and_asks_for_the_eye(tmp_path, monkeypatch):
+    from giodq.extract import ocr
+
+    def missing():
+        raise ocr.Unreadable("未安装 Tesseract 中文模型（Debian 软件包 tesseract-ocr-chi-sim），扫描件无法识别")
+
+    monkeypatch.setattr(ocr, "_apis", missing)
+    seed = _seed(BALANCED_SEEDS[0])
+    scan = extract_report("scan.pdf", scan_of_report(tmp_path / "s.pdf", seed.body, seed.year, seed.raw).read_bytes())
+    assert scan.status == "ok" and scan.scanned and "未安装 Tesseract" in scan.problems[0]
+    assert all(v is None for v in scan.raw.values())
+    findings = validate_reports([scan]).findings
+    assert "form.tables" in set(findings["rule"]) and (findings["severity"] == "warning").all()

@@ -83,7 +83,7 @@ def document_rows(data: bytes, limits: Limits | None = None) -> Document:
     if kind == "docx":
         pictures = ocr.Pictures(ocr.Budget(limits))
         rows = layout.docx_to_rows(data, limits, pictures.read)
-        return Document(kind, rows, None, pictures.notes(), scanned=pictures.tables > 0)
+        return Document(kind, rows, None, pictures.notes(), scanned=pictures.scanned)
     text = decode(data, kind, limits)
     if kind == "html":
         root, notes = layout.parse_html(text)

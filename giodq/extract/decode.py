@@ -15,6 +15,7 @@ _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 # Magic numbers of binary files that are never a report.
 _BINARY_MAGIC = {
     b"GIF8": "GIF 图像",
+    b"BM": "BMP 图像",
     b"RIFF": "RIFF 媒体文件",
     b"\x1f\x8b": "gzip 压缩包",
     b"Rar!": "RAR 压缩包",

@@ -331,6 +331,7 @@ def pdf_to_rows(data: bytes, limits: Limits | None = None, scans=None) -> tuple[
 
 
 _PICTURE = (0.3, 0.08)   # of the page's width and height: a picture this large may be a table
+_TEXT_OVER = 5           # characters of the text layer over a picture: more, and it is a background
 
 
 def _page_rows(page, scans=None) -> list[Row]:
@@ -346,6 +347,8 @@ def _page_rows(page, scans=None) -> list[Row]:
             items.append((bbox_row.bbox[1], [_clean(c or "") for c in cells]))
     pictures = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images
                 if i["x1"] - i["x0"] >= _PICTURE[0] * page.width and i["bottom"] - i["top"] >= _PICTURE[1] * page.height]
+    # a picture with text over it is a background or a watermark, and its page's tables are text
+    pictures = [b for b in pictures if sum(_inside(c, b) for c in page.chars) < _TEXT_OVER]
     if scans is not None and pictures:
         items.extend(scans.tables_in(page.page_number, pictures, page.height))
     return [row for _, row in sorted(items, key=lambda item: item[0])]

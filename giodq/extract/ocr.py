@@ -55,16 +55,18 @@ class Where:
 class OcrText(str):
     """A cell's text as OCR read it, carrying where it stands and how sure Tesseract was. An
     ``unsure`` one is a number Tesseract could not read with confidence: it stands in its row as a
-    blank, so that the row's other cells keep their columns, and the cell is then not located."""
-    __slots__ = ("where", "unsure")
+    blank, so that the row's other cells keep their columns, and the cell is then not located. A
+    ``spanned`` one is a grid place a merged cell covers, or that no cell starts at: a blank that is
+    padding (tables.fit_values may drop it), and never a value (unsure too)."""
+    __slots__ = ("where", "unsure", "spanned")
 
-    def __new__(cls, text: str, where: Where, unsure: bool = False):
-        s = super().__new__(cls, "" if unsure else text)
-        s.where, s.unsure = where, unsure
+    def __new__(cls, text: str, where: Where, unsure: bool = False, spanned: bool = False):
+        s = super().__new__(cls, "" if unsure or spanned else text)
+        s.where, s.unsure, s.spanned = where, unsure or spanned, spanned
         return s
 
     def __reduce__(self):
-        return (OcrText, (str(self), self.where, self.unsure))
+        return (OcrText, (str(self), self.where, self.unsure, self.spanned))
 
 
 class Unreadable(RuntimeError):
@@ -81,7 +83,7 @@ def _tessdata() -> str:
     import os
 
     for path in _TESSDATA:
-        if os.path.exists(os.path.join(path, "chi_sim.traineddata")):
+        if all(os.path.exists(os.path.join(path, f"{lang}.traineddata")) for lang in ("chi_sim", "eng")):
             return path
     raise Unreadable("未安装 Tesseract 中文模型（Debian 软件包 tesseract-ocr-chi-sim），扫描件无法识别")
 
@@ -94,8 +96,11 @@ def _apis():
         except ImportError as e:  # the binding is a dependency, but its engine may fail to load
             raise Unreadable(f"无法加载 Tesseract（{e}），扫描件无法识别") from e
         path = _tessdata()
-        han = tesserocr.PyTessBaseAPI(path=path, lang="chi_sim", psm=tesserocr.PSM.SINGLE_BLOCK)
-        digits = tesserocr.PyTessBaseAPI(path=path, lang="eng")
+        try:
+            han = tesserocr.PyTessBaseAPI(path=path, lang="chi_sim", psm=tesserocr.PSM.SINGLE_BLOCK)
+            digits = tesserocr.PyTessBaseAPI(path=path, lang="eng")
+        except RuntimeError as e:   # a model file missing or damaged
+            raise Unreadable(f"Tesseract 无法启动（{e}），扫描件无法识别") from e
         digits.SetVariable("tessedit_char_whitelist", "0123456789.,-")
         apis = _local.apis = (han, digits)
     return apis
@@ -264,7 +269,7 @@ def read_table(gray: np.ndarray, cells: list[Cell], page: int, threshold: int) -
     starts at, is ``unsure``: it reads as a blank, but is never taken for a blank value (0)."""
     cols = _starts([c.box[0] for c in cells], _TOL)
     rows = _starts([c.box[1] for c in cells], _TOL)
-    lost = OcrText("", Where(page, (0, 0, 0, 0), 0.0), unsure=True)
+    lost = OcrText("", Where(page, (0, 0, 0, 0), 0.0), spanned=True)
     table: list[list[str]] = [[lost] * len(cols) for _ in rows]
     for c in cells:
         rs, cs = _span(rows, c.box[1], c.box[3]), _span(cols, c.box[0], c.box[2])
@@ -272,7 +277,9 @@ def read_table(gray: np.ndarray, cells: list[Cell], page: int, threshold: int) -
         if len(cs) > 1 and (text.unsure or (text and not re.search(f"[{HAN}]", text))):
             edges = [max(c.box[0], cols[i]) for i in cs] + [c.box[2]]
             for i, x0, x1 in zip(cs, edges, edges[1:]):
-                table[rs[0]][i] = read_cell(gray, Cell((x0 + 4, c.box[1], x1 - 4, c.box[3])), page, threshold)
+                piece = read_cell(gray, Cell((x0 + 4, c.box[1], x1 - 4, c.box[3])), page, threshold)
+                # a piece with no ink is where the split guessed wrong, not a blank cell (0)
+                table[rs[0]][i] = piece if piece else OcrText("", piece.where, unsure=True)
             continue
         table[rs[0]][cs[0]] = text
     return [r for r in table if any(r)]
@@ -541,7 +548,9 @@ def page_image(data: bytes, media: str, page: int) -> np.ndarray:
 
     pdf = pdfium.PdfDocument(data)
     try:
-        return level(_render(pdf[page - 1]))[0]
+        drawn = pdf[page - 1]
+        has_text = drawn.get_textpage().count_chars() > 0   # its pictures were read as drawn (tables_in)
+        return _render(drawn) if has_text else level(_render(drawn))[0]
     finally:
         pdf.close()
 
@@ -710,6 +719,8 @@ def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> tuple[l
         raise NotAReport(f"binary: {kind} 图像无法解码（{type(e).__name__}），不是可读的报告文件") from e
     try:
         return page_rows(gray, page, tables_only), []
+    except Unreadable:
+        raise
     except RuntimeError as e:   # tesserocr's, for an image it cannot take
         raise Unreadable(f"文字识别出错（{e}）") from e
 
@@ -722,6 +733,7 @@ class Pictures:
         self.budget = budget
         self.seen = 0
         self.tables = 0
+        self.unread_tables = 0   # pictures large enough for a table that OCR could not read
         self.unread: list[str] = []
         self.read_before: set[str] = set()   # a picture placed again (one part, many places) is read once
 
@@ -743,12 +755,18 @@ class Pictures:
             rows = image_rows(data, tables_only=True, page=self.seen)[0]
         except (Unreadable, NotAReport) as e:
             self.unread.append(f"第 {self.seen} 张图片：{e}")
+            self.unread_tables += 1
             return []
         except Exception as e:   # a picture Pillow cannot open is no table; the document is still read
             self.unread.append(f"第 {self.seen} 张图片无法打开（{type(e).__name__}）")
             return []
         self.tables += bool(rows)
         return rows
+
+    @property
+    def scanned(self) -> bool:
+        """A picture large enough for a table was read, or could not be: findings ask for the eye."""
+        return bool(self.tables or self.unread_tables or self.budget.skipped)
 
     def notes(self) -> list[str]:
         read = [f"文中 {self.tables} 张表格图片经文字识别（OCR）读取，未经人工核对"] if self.tables else []
@@ -767,7 +785,8 @@ def take_cells(read) -> dict[str, Where]:
     for key, raw in read.raw.items():
         if not isinstance(raw, OcrText):
             continue
-        where[key] = raw.where
+        if raw.where.box[2] > raw.where.box[0]:   # a place no cell starts at has no box to show
+            where[key] = raw.where
         if raw.unsure:
             read.raw[key] = None
             read.problems.append(f"{key}: 扫描件第 {raw.where.page} 页此单元格的数字无法可靠识别，未读取")

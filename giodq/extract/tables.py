@@ -76,13 +76,19 @@ def _split_cell(row: Row) -> Row:
     return [m.group("label")] + m.group("values").split()
 
 
+def _padding(cell: str) -> bool:
+    """A blank that may be merged cells' padding: not a number OCR read and was unsure of
+    (ocr.OcrText: ``unsure`` and not ``spanned``), which dropped would shift the row's numbers."""
+    return cell == "" and not (getattr(cell, "unsure", False) and not getattr(cell, "spanned", False))
+
+
 def fit_values(values: list[str], n: int) -> list[str] | None:
     """The n value cells of a row. Blank cells inside a run of numbers are cells
     (a blank 法人 column); blank padding left by merged cells at either end is not."""
     v = list(values)
-    while len(v) > n and v and v[-1] == "":
+    while len(v) > n and v and _padding(v[-1]):
         v.pop()
-    while len(v) > n and v and v[0] == "":
+    while len(v) > n and v and _padding(v[0]):
         v.pop(0)
     if len(v) != n or not any(is_value_cell(c) for c in v):
         return None

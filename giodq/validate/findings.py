@@ -289,7 +289,7 @@ def scanned_as_warnings(findings: pd.DataFrame, scanned: set[str]) -> pd.DataFra
         return findings
     out = findings.copy()
     out.loc[hit, "severity"] = WARNING
-    out.loc[hit, "message"] = [f"【{SEVERITY_ZH[WARNING]}】" + m.split("】", 1)[-1] + OCR_NOTE
+    out.loc[hit, "message"] = [f"【{SEVERITY_ZH[WARNING]}】" + m.removeprefix(f"【{SEVERITY_ZH[ERROR]}】") + OCR_NOTE
                                for m in out.loc[hit, "message"]]
     return out
 
