@@ -63,7 +63,7 @@ def test_run_record_lists_failures(out):
 def test_a_bug_on_one_file_fails_that_input_only(monkeypatch):
     from giodq.extract import tables
 
-    def boom(rows, fmt):
+    def boom(rows, fmt, **_):
         raise KeyError("unexpected layout")
 
     monkeypatch.setattr(tables, "read_tables", boom)
