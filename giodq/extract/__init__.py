@@ -79,7 +79,7 @@ def document_rows(data: bytes, limits: Limits | None = None) -> Document:
                             scanned=scans.scanned)
         return Document(kind, rows, None, scans.notes() + notes, scanned=scans.scanned)
     if kind == "image":
-        return _scanned(kind, lambda: ocr.image_rows(data), [])
+        return _image_file(data)
     if kind == "docx":
         pictures = ocr.Pictures(ocr.Budget(limits))
         rows = layout.docx_to_rows(data, limits, pictures.read)
@@ -92,15 +92,14 @@ def document_rows(data: bytes, limits: Limits | None = None) -> Document:
     return Document(kind, layout.text_to_rows(text))
 
 
-def _scanned(media: str, read, notes: list[str]) -> Document:
-    """A scan's rows read by OCR; or none, with why, where it cannot be read here: the tables are
-    there but not readable, which is form.tables, never zeros."""
+def _image_file(data: bytes) -> Document:
+    """An image file's rows read by OCR; or none, with why, where it cannot be read here: the tables
+    are there but not readable, which is form.tables, never zeros."""
     try:
-        rows, ocr_notes = read()
+        rows = ocr.image_rows(data)
     except ocr.Unreadable as e:
-        return Document(media, [], None, [f"扫描件：{e}，表格和正文均无法读取"] + notes, scanned=True)
-    return Document(media, rows, None, ["扫描件：表格和正文经文字识别（OCR）读取，未经人工核对"] + ocr_notes + notes,
-                    scanned=True)
+        return Document("image", [], None, [f"扫描件：{e}，表格和正文均无法读取"], scanned=True)
+    return Document("image", rows, None, ["扫描件：表格和正文经文字识别（OCR）读取，未经人工核对"], scanned=True)
 
 
 def extract_report(report: str, data: bytes) -> Extracted:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ _TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata/", "/usr/share/tesseract-ocr/4
 @dataclass(frozen=True)
 class Where:
     """A cell's place: page (1-based; a Word file's picture number) and box (x0, y0, x1, y1) in pixels
-    of the page as read: at DPI, levelled (page_image gives the same image again)."""
+    of the page as read (page_image gives the same image again): a PDF page at DPI over A4, levelled;
+    an image file at its own resolution, a narrow one enlarged to a page's width."""
     page: int
     box: tuple[int, int, int, int]
     confidence: float      # Tesseract's mean word confidence, 0..1
@@ -80,8 +82,6 @@ _PSM_AUTO, _PSM_BLOCK, _PSM_LINE, _PSM_WORD = 3, 6, 7, 8   # tesserocr.PSM.AUTO,
 
 
 def _tessdata() -> str:
-    import os
-
     for path in _TESSDATA:
         if all(os.path.exists(os.path.join(path, f"{lang}.traineddata")) for lang in ("chi_sim", "eng")):
             return path
@@ -91,6 +91,8 @@ def _tessdata() -> str:
 def _apis():
     apis = getattr(_local, "apis", None)
     if apis is None:
+        # one thread per Tesseract: extraction already runs a process or a thread per core
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         try:
             import tesserocr
         except ImportError as e:  # the binding is a dependency, but its engine may fail to load
@@ -160,15 +162,15 @@ def skew(ink: np.ndarray, span: float = 3.0, step: float = 0.1) -> float:
 _SKEW_POINTS = 400_000
 
 
-def level(gray: np.ndarray, angle: float | None = None) -> tuple[np.ndarray, float]:
-    """The page straightened (grayscale), and the turn that did it (found when None)."""
+def level(gray: np.ndarray) -> np.ndarray:
+    """The page straightened (grayscale): the same page gives the same image (skew samples with a
+    fixed seed), so that a crop made later falls where the cells were read."""
     from PIL import Image
 
-    if angle is None:
-        angle = round(skew(gray < otsu(gray)), 2)
+    angle = round(skew(gray < otsu(gray)), 2)
     if abs(angle) < 0.05:
-        return gray, 0.0
-    return np.asarray(Image.fromarray(gray).rotate(angle, resample=Image.BICUBIC, fillcolor=255)), angle
+        return gray
+    return np.asarray(Image.fromarray(gray).rotate(angle, resample=Image.BICUBIC, fillcolor=255))
 
 
 # --- tables: ruling lines and the cells they enclose
@@ -203,7 +205,7 @@ def find_tables(lines: np.ndarray) -> list[tuple[tuple[int, int, int, int], list
     """Tables on a page -> (table box, cells top to bottom, left to right)."""
     from scipy import ndimage
 
-    labels, n = ndimage.label(lines, structure=np.ones((3, 3), bool))
+    labels, _ = ndimage.label(lines, structure=np.ones((3, 3), bool))
     out = []
     for i, sl in enumerate(ndimage.find_objects(labels), start=1):
         if sl is None:
@@ -443,7 +445,7 @@ def page_items(gray: np.ndarray, page: int, tables_only: bool = False,
                within: list[tuple[int, int, int, int]] | None = None) -> list[tuple[int, Row]]:
     """One page image (grayscale, at DPI) -> its rows with their tops (px), tables and prose (the
     tables' only, when ``tables_only``; only the tables inside one of the boxes ``within``)."""
-    gray, _ = level(gray) if within is None else (gray, 0.0)   # a page with a text layer is level
+    gray = level(gray) if within is None else gray   # a page with a text layer is level
     threshold = otsu(gray)
     tables = find_tables(ruling_lines(gray < threshold))
     if within is not None:
@@ -536,21 +538,19 @@ def _image(image):
 def page_image(data: bytes, media: str, page: int) -> np.ndarray:
     """Page ``page`` (1-based) of a scan as OCR read it: rendered the same way, then levelled, so that
     the boxes of ``Where`` fall on it (a reviewer's crop of the cells a finding rests on)."""
-    from PIL import Image
-
     if media == "image":
-        return level(_image(Image.open(io.BytesIO(data))))[0]
+        return level(_image(_open_image(data)))
     if media == "docx":   # the document's page-th picture (Pictures.read numbers them alike)
         from giodq.extract.layout import docx_pictures
 
-        return level(_image(Image.open(io.BytesIO(docx_pictures(data)[page - 1]))))[0]
+        return level(_image(_open_image(docx_pictures(data)[page - 1])))
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(data)
     try:
         drawn = pdf[page - 1]
         has_text = drawn.get_textpage().count_chars() > 0   # its pictures were read as drawn (tables_in)
-        return _render(drawn) if has_text else level(_render(drawn))[0]
+        return _render(drawn) if has_text else level(_render(drawn))
     finally:
         pdf.close()
 
@@ -634,6 +634,7 @@ class PdfScans:
                 self.coarse.append((number, dpi))
                 return []
             rows = page_rows(_render(page), number)
+            page.close()   # its decoded pictures: memory is one page's
         except Exception as e:   # pdfium, Tesseract or a bound: this page is not read, the others are
             self.failed.append((number, _reason(e)))
             return []
@@ -647,7 +648,9 @@ class PdfScans:
         if not self._engine() or not self.budget.take():
             return []
         try:
-            gray = _render(self._page(number))
+            page = self._page(number)
+            gray = _render(page)
+            page.close()
             f = gray.shape[0] / height
             within = [tuple(int(v * f) for v in box) for box in boxes]
             items = page_items(gray, number, tables_only=True, within=within)
@@ -696,20 +699,28 @@ def _pages_text(pages: list[int]) -> str:
     return "第 " + "、".join(map(str, pages)) + " 页"
 
 
-def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> tuple[list[Row], list[str]]:
-    """An image file (PNG, JPEG, TIFF, ...) of a page or a table -> (its rows read by OCR, notes);
+def _open_image(data: bytes):
+    """An image file's bytes -> the decoded PIL image, bounded: its header's size is checked before
+    anything is decoded. Raises Unreadable past MAX_DECODE pixels, Pillow's errors otherwise."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    w, h = image.size   # from the header: nothing is decoded yet
+    if w * h > MAX_DECODE:
+        raise Unreadable(f"图像 {w}×{h} 像素，超过上限 {MAX_DECODE} 像素")
+    image.load()
+    return image
+
+
+def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> list[Row]:
+    """An image file (PNG, JPEG, TIFF, ...) of a page or a table -> its rows read by OCR;
     ``tables_only``: the rows of its ruled tables, none of its other text."""
     from PIL import Image
 
     from giodq.extract.decode import NotAReport
 
     try:
-        image = Image.open(io.BytesIO(data))
-        w, h = image.size   # from the header: nothing is decoded yet
-        if w * h > MAX_DECODE:
-            raise Unreadable(f"图像 {w}×{h} 像素，超过上限 {MAX_DECODE} 像素")
-        image.load()
-        gray = _image(image)
+        gray = _image(_open_image(data))
     except Unreadable:
         raise
     except Image.DecompressionBombError as e:   # Pillow's own bound, met before ours for a forged header
@@ -718,7 +729,7 @@ def image_rows(data: bytes, tables_only: bool = False, page: int = 1) -> tuple[l
         kind = {b"\x89P": "PNG", b"\xff\xd8": "JPEG"}.get(data[:2], "TIFF")
         raise NotAReport(f"binary: {kind} 图像无法解码（{type(e).__name__}），不是可读的报告文件") from e
     try:
-        return page_rows(gray, page, tables_only), []
+        return page_rows(gray, page, tables_only)
     except Unreadable:
         raise
     except RuntimeError as e:   # tesserocr's, for an image it cannot take
@@ -752,7 +763,7 @@ class Pictures:
             w, h = Image.open(io.BytesIO(data)).size
             if w < _LEAST_TABLE[0] or h < _LEAST_TABLE[1] or not self.budget.take():   # an icon, a seal
                 return []
-            rows = image_rows(data, tables_only=True, page=self.seen)[0]
+            rows = image_rows(data, tables_only=True, page=self.seen)
         except (Unreadable, NotAReport) as e:
             self.unread.append(f"第 {self.seen} 张图片：{e}")
             self.unread_tables += 1

@@ -30,7 +30,7 @@ CELLS_SCHEMA = pa.schema([
     ("col", pa.string()), ("label", pa.string()), ("kind", pa.string()), ("raw", pa.string()),
     ("value", pa.float64()),
     # a cell of a scan, read by OCR (extract/ocr.py): Tesseract's confidence 0..1, the page and the
-    # cell's box in pixels of the page read at 300 dpi; null for a cell of a text layer
+    # cell's box in pixels of the page as read (ocr.Where); null for a cell of a text layer
     ("ocr_confidence", pa.float64()), ("ocr_page", pa.int64()), ("ocr_box", pa.list_(pa.int64())),
 ])
 FINDINGS_SCHEMA = pa.schema([
