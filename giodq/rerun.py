@@ -13,7 +13,6 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from giodq import preflight
@@ -51,7 +50,7 @@ def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
     hashes = row.get("sentence_hashes")   # cross_year.copied compares the narrative's sentences
     scanned = row.get("ocr")   # a scan's findings stay warnings when its cross-year rules are re-checked
     return Extracted(report=row["report"], sha256=row["sha256"], body=row["body"], year=year,
-                     format=row["format"], raw=raw, scanned=bool(scanned) if isinstance(scanned, (bool, np.bool_)) else False,
+                     format=row["format"], raw=raw, scanned=bool(pd.notna(scanned) and scanned),
                      sentence_hashes=list(hashes) if hashes is not None and not isinstance(hashes, float) else [])
 
 

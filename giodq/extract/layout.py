@@ -334,6 +334,15 @@ _PICTURE = (0.3, 0.08)   # of the page's width and height: a picture this large 
 _TEXT_OVER = 5           # characters of the text layer over a picture: more, and it is a background
 
 
+def _picture_tables(page, scans) -> list[tuple[float, Row]]:
+    """The rows OCR finds in the large pictures of a page that has a text layer (tables pasted as images)."""
+    pictures = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images
+                if i["x1"] - i["x0"] >= _PICTURE[0] * page.width and i["bottom"] - i["top"] >= _PICTURE[1] * page.height]
+    # a picture with text over it is a background or a watermark, and its page's tables are text
+    pictures = [b for b in pictures if sum(_inside(c, b) for c in page.chars) < _TEXT_OVER]
+    return scans.tables_in(page.page_number, pictures, page.height) if pictures else []
+
+
 def _page_rows(page, scans=None) -> list[Row]:
     """One pdfplumber page -> its rows: prose lines outside the tables and table rows, top to bottom;
     with ``scans``, the rows of the tables OCR finds in its large pictures too."""
@@ -345,12 +354,8 @@ def _page_rows(page, scans=None) -> list[Row]:
     for t in tables:
         for bbox_row, cells in zip(t.rows, t.extract()):
             items.append((bbox_row.bbox[1], [_clean(c or "") for c in cells]))
-    pictures = [(i["x0"], i["top"], i["x1"], i["bottom"]) for i in page.images
-                if i["x1"] - i["x0"] >= _PICTURE[0] * page.width and i["bottom"] - i["top"] >= _PICTURE[1] * page.height]
-    # a picture with text over it is a background or a watermark, and its page's tables are text
-    pictures = [b for b in pictures if sum(_inside(c, b) for c in page.chars) < _TEXT_OVER]
-    if scans is not None and pictures:
-        items.extend(scans.tables_in(page.page_number, pictures, page.height))
+    if scans is not None:
+        items.extend(_picture_tables(page, scans))
     return [row for _, row in sorted(items, key=lambda item: item[0])]
 
 

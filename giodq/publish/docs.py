@@ -313,8 +313,9 @@ def _report_page(site: Path, report, data: bytes | OSError | None, findings: lis
         else:
             _write_new(site / "sources" / sources.copy_name(report.report, report.media), copy)
     shown, stem = {}, review.report_id(report.report)
-    for old in (site / "reports" / "crops").glob(f"{stem}-*.png"):   # a page drawn before: its crops go with it
-        old.unlink()
+    if ocr_cells:   # a scan's page drawn before: its crops go with it (by name: no listing of the folder per page)
+        for n in range(1, crops.MAX_CROPS + 1):
+            (site / "reports" / "crops" / f"{stem}-{n}.png").unlink(missing_ok=True)
     if has_source and ocr_cells and findings:
         boxes = {key: (int(page), tuple(int(v) for v in box)) for key, page, box in ocr_cells}
         (site / "reports" / "crops").mkdir(exist_ok=True)

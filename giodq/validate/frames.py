@@ -96,12 +96,9 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
     return df[CELL_COLUMNS].join(_ocr_columns(len(df), read_by_ocr))
 
 
-OCR_COLUMNS = ["ocr_confidence", "ocr_page", "ocr_box"]
-
-
 def _ocr_columns(n: int, read_by_ocr: list[tuple[int, list]]) -> pd.DataFrame:
-    """Where OCR read each cell (cells.parquet): confidence 0..1, page, box (x0, y0, x1, y1 in pixels
-    of the page at ocr.DPI), null for a cell of a text layer; at the rows given as (first row, wheres)."""
+    """Where OCR read each cell (cells.parquet): confidence 0..1, page, box (ocr.Where), null for a cell
+    of a text layer; at the rows given as (first row, wheres)."""
     confidence = np.full(n, np.nan)
     page = pd.array([pd.NA] * n, dtype="Int64")
     box = np.full(n, None, dtype=object)
