@@ -17,9 +17,13 @@ redraw of the index (docs.redraw) keeps it as drawn.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import shutil
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +35,7 @@ from giodq.validate.levels import LEVELS
 from giodq.validate.rules import BY_ID, ERROR, SEVERITY_ZH
 
 CHARTS_DIR = "static/giodq/charts"          # from the site's root
+DRAWN = "static/giodq/charts.json"          # chart name -> what its file was drawn from (write_charts)
 NONE = "无"
 
 
@@ -258,21 +263,49 @@ def _svg(chart: Chart) -> bytes:
 
 
 def write_charts(folder: Path, coverage: pd.DataFrame | None, summary: pd.DataFrame | None,
-                 findings: pd.DataFrame | None) -> list[Path]:
+                 findings: pd.DataFrame | None, kept: Path | None = None) -> list[Path]:
     """The dashboard's charts as SVG files under the site root ``folder`` (static/giodq/charts/);
-    returns the files written (none for a chart with no data)."""
-    import matplotlib
-
+    returns the files written (none for a chart with no data). ``kept``: the current site's root,
+    whose charts are copied where their data, giodq's code and matplotlib are the same (a chart is
+    byte-identical then: drawing it again would cost a nightly run seconds, and the matplotlib import)."""
     charts = [c for _, _, c in _charts(coverage, summary, findings) if c is not None]
-    written = []
-    with matplotlib.rc_context(_rc()), warnings.catch_warnings():
-        # no CJK font here: the layout is measured with DejaVu Sans, the browser still draws the text
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
-        for chart in charts:
-            path = Path(folder) / chart.src
-            path.parent.mkdir(parents=True, exist_ok=True)
-            data = _svg(chart)
-            path.unlink(missing_ok=True)    # a new file, never through a link shared with a live site
-            path.write_bytes(data)
-            written.append(path)
-    return written
+    if charts:
+        (Path(folder) / CHARTS_DIR).mkdir(parents=True, exist_ok=True)
+    keys = {chart.name: _chart_key(chart) for chart in charts}
+    before = _drawn(kept)
+    todo = []
+    for chart in charts:
+        path = Path(folder) / chart.src
+        path.unlink(missing_ok=True)    # a new file, never through a link shared with a live site
+        if kept is not None and before.get(chart.name) == keys[chart.name] and (kept / chart.src).is_file():
+            shutil.copyfile(kept / chart.src, path)
+        else:
+            todo.append(chart)
+    if todo:
+        import matplotlib
+
+        with matplotlib.rc_context(_rc()), warnings.catch_warnings():
+            # no CJK font here: the layout is measured with DejaVu Sans, the browser still draws the text
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+            for chart in todo:
+                (Path(folder) / chart.src).write_bytes(_svg(chart))
+    if keys:
+        (Path(folder) / DRAWN).write_text(json.dumps(keys, sort_keys=True), encoding="utf-8")
+    return [Path(folder) / chart.src for chart in charts]
+
+
+def _chart_key(chart: Chart) -> str:
+    """What a chart's file is drawn from: its data, giodq's code (this module's drawing) and matplotlib."""
+    from giodq.extract.batch import code_version
+
+    made_of = json.dumps([asdict(chart), code_version(), version("matplotlib")], ensure_ascii=False)
+    return hashlib.sha256(made_of.encode("utf-8")).hexdigest()
+
+
+def _drawn(site: Path | None) -> dict[str, str]:
+    """name -> key of the charts drawn in ``site`` (none before the first run with this record)."""
+    try:
+        drawn = json.loads((site / DRAWN).read_text(encoding="utf-8")) if site is not None else {}
+    except (OSError, ValueError):
+        return {}
+    return drawn if isinstance(drawn, dict) else {}

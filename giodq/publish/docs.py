@@ -204,7 +204,7 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
     (site_dir / "static" / "giodq").mkdir(parents=True)
     shutil.copy(str(_ASSETS / "giodq.css"), site_dir / "static" / "giodq" / "giodq.css")
     try:
-        dashboard.write_charts(site_dir, coverage, summary, findings)
+        dashboard.write_charts(site_dir, coverage, summary, findings, kept_from)
     except Exception:   # a chart that cannot be drawn must not cost the run its site (its <img> shows its alt text)
         log.exception("dashboard charts")
     if changed is not None:
