@@ -277,7 +277,7 @@ def write_charts(folder: Path, coverage: pd.DataFrame | None, summary: pd.DataFr
     for chart in charts:
         path = Path(folder) / chart.src
         path.unlink(missing_ok=True)    # a new file, never through a link shared with a live site
-        if kept is not None and before.get(chart.name) == keys[chart.name] and (kept / chart.src).is_file():
+        if before.get(chart.name) == keys[chart.name] and (kept / chart.src).is_file():   # none: kept is None
             shutil.copyfile(kept / chart.src, path)
         else:
             todo.append(chart)

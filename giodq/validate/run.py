@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import great_expectations as gx
 import pandas as pd
+from great_expectations.constants import DATAFRAME_REPLACEMENT_STR
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.validator.v1_validator import Validator
@@ -100,8 +101,7 @@ def validate(frames: dict[str, pd.DataFrame], suites: dict | None = None) -> dic
         suite = context.suites.add(suite)
         needed = suite_columns(suite, batch)
         # a plain position index: GX names the failing rows by it (_located)
-        frame = frames[batch].reset_index(drop=True)
-        frame = frame[[c for c in frame.columns if c in needed]]
+        frame = frames[batch][[c for c in frames[batch].columns if c in needed]].reset_index(drop=True)
         # The validator a ValidationDefinition's run uses, without the rest of that run: it also
         # serialises the result into the context's results store, which nothing here reads (the
         # site is built from the JSON, publish/docs.py), at ~0.1 s a suite. (Batch.validate would
@@ -112,7 +112,7 @@ def validate(frames: dict[str, pd.DataFrame], suites: dict | None = None) -> dic
                            ).validate_expectation_suite(suite)
         result.meta["run_id"] = run_id
         result.meta["validation_time"] = run_id.run_time
-        result.meta["batch_parameters"] = {"dataframe": "<DATAFRAME>"}
+        result.meta["batch_parameters"] = {"dataframe": DATAFRAME_REPLACEMENT_STR}   # as run() writes it
         as_json = result.to_json_dict()
         results[name] = as_json | {"results": [_located(r, frame, INDEX_COLUMNS[batch]) for r in as_json["results"]]}
         log.info("suite %s: %d expectations, %d failed", name, len(result.results),
