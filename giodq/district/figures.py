@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from giodq import cells as cm
+from giodq.categorical import plain_strings
 from giodq.validate.frames import JUMP_COUNTS
 
 ALL_LEVELS = "全部"
@@ -39,7 +40,7 @@ def counted_reports(coverage: pd.DataFrame) -> pd.DataFrame:
 
 def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     counted = counted_reports(coverage)
-    values = cells.loc[cells["report"].isin(counted["report"]), ["report", "key", "value"]]
+    values = plain_strings(cells.loc[cells["report"].isin(counted["report"]), ["report", "key", "value"]])
     keys = summed_keys()
     mine = counted.merge(values[values["key"].isin(keys)], on="report")
     parts = []

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import sys
+from functools import cache
 
 # How reports write "none" in a cell (report-format.md, zero.markers). Blank is one too.
 ZERO_MARKERS = ("", "0", "/", "／", "-", "－", "—", "——", "–", "无")
@@ -30,15 +32,37 @@ def is_value_cell(text: str) -> bool:
     return (s != "" and s in _MARKERS) or bool(_VALUE_CELL.match(s))
 
 
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
-_NOTE = r"(?:\s*[（(][^）)]*[）)])?"
-
-
 def valid_cell_pattern(kind: str) -> str:
     """The regex a well-formed cell of a kind matches (value.type): a count is a whole
     number, an amount a decimal, a change may be signed; each may carry a note, and
-    a zero marker (blank included) is always valid."""
-    number = {"count": rf"{_DIGITS}(?:\.0+)?", "amount": rf"{_DIGITS}(?:\.\d+)?",
-              "change": rf"[+-]?{_DIGITS}(?:\.0+)?"}[kind]
+    a zero marker (blank included) is always valid. Python's ``\\d`` and ``\\s`` are spelt
+    out as the characters they match, and the end is ``\\Z``: pandas hands a pattern with
+    ``\\d``, ``\\s`` or ``$`` to Python's re one cell at a time (half of GX's time over a
+    district's cells), and one without them to Arrow's RE2, which then matches the same cells."""
+    d, s = _python_class(r"\d"), _python_class(r"\s")
+    digits = rf"(?:{d}{{1,3}}(?:,{d}{{3}})+|{d}+)"
+    number = {"count": rf"{digits}(?:\.0+)?", "amount": rf"{digits}(?:\.{d}+)?",
+              "change": rf"[+-]?{digits}(?:\.0+)?"}[kind]
+    note = rf"(?:{s}*[（(][^）)]*[）)])?"
     markers = "|".join(re.escape(m) for m in ZERO_MARKERS if m)
-    return rf"^\s*(?:{number}{_NOTE}|{markers})?\s*$"
+    # \Z for $: after \s*, the end of the text and "before a final newline" accept the same cells
+    return rf"^{s}*(?:{number}{note}|{markers})?{s}*\Z"
+
+
+@cache
+def _python_class(category: str) -> str:
+    """The characters Python's re matches with ``category`` (\\d: every Unicode decimal digit,
+    \\s: every Unicode space) as a character class of ranges, the same in Python's re and RE2."""
+    test = re.compile(category).fullmatch
+    ranges: list[list[int]] = []
+    for point in range(sys.maxunicode + 1):
+        if test(chr(point)):
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1][1] = point
+            else:
+                ranges.append([point, point])
+
+    def char(point: int) -> str:   # printable non-ASCII as itself; the rest as \xhh (below 256)
+        return chr(point) if point > 0xFF or (0x20 < point < 0x7F and chr(point).isalnum()) else f"\\x{point:02x}"
+
+    return "[" + "".join(char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges) + "]"

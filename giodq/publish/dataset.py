@@ -7,6 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from giodq.categorical import plain_strings
+
 REPORTS_SCHEMA = pa.schema([
     ("report", pa.string()), ("sha256", pa.string()),
     ("version", pa.string()),                               # the listing's version tag: unchanged -> not re-read
@@ -64,7 +66,9 @@ ROSTER_SCHEMA = pa.schema([
 
 def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     # from_pandas semantics: NaN and pd.NA become Arrow nulls; a column the frame lacks (cells.parquet's
-    # OCR columns of a run without scans) is null throughout
+    # OCR columns of a run without scans) is null throughout; categoricals (the run's cells) as the
+    # plain strings the schema and the pandas metadata name
+    df = plain_strings(df)
     lacking = {f.name: pa.nulls(len(df), f.type) for f in schema if f.name not in df.columns}
     if not lacking:
         return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)

@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from giodq import cells as cm
+from giodq.categorical import categorical
 from giodq.extract import Extracted, ocr
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
@@ -63,34 +64,40 @@ INDEX_COLUMNS = {
 
 
 def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
-    """Every canonical cell of every readable report, found or not."""
+    """Every canonical cell of every readable report, found or not. The report and the catalogue's
+    columns (key, table, row, col, label, kind) are categoricals, their categories sorted as the
+    strings sort: a district has millions of cells and only a few hundred distinct keys and labels,
+    so filters, groupings and pivots work on small integer codes (categorical.plain_strings turns
+    them back into strings where the dataset is written)."""
     every = list(cm.all_cells().values())
     code = {c.key: i for i, c in enumerate(every)}
-    layouts: dict[str, tuple[list[str], list[int]]] = {}   # format -> its keys, their rows in ``every``
-    names, codes, raws, read_by_ocr = [], [], [], []
+    layouts: dict[str, tuple[list[str], np.ndarray]] = {}   # format -> its keys, their rows in ``every``
+    names, counts, codes, raws, read_by_ocr = [], [], [], [], []
+    at = 0
     for r in reports:
         if r.status != "ok":
             continue
         if r.format not in layouts:
             keys = [c.key for c in cm.cells_for(r.format)]
-            layouts[r.format] = keys, [code[k] for k in keys]
+            layouts[r.format] = keys, np.array([code[k] for k in keys], dtype=np.int32)
         fmt_keys, fmt_codes = layouts[r.format]
         if r.ocr:
-            read_by_ocr.append((len(names), [r.ocr.get(k) for k in fmt_keys]))
-        names.extend([r.report] * len(fmt_keys))
-        codes.extend(fmt_codes)
-        raws.extend([r.raw.get(k) for k in fmt_keys])
-    # each cell's key and labels taken from the catalogue by position (Arrow's take), not merged on
-    # the key: a district has millions of cells
-    meta = pa.table({name: pa.array([getattr(c, name) for c in every], type=pa.large_string())
-                     for name in ("key", "table", "row", "col", "label", "kind")}).take(pa.array(codes, type=pa.int32()))
-    df = pd.DataFrame({"report": pd.Series(names, dtype="string"),
-                       **{name: pd.Series(meta[name], dtype="string") for name in meta.column_names},
-                       "raw": pd.Series(raws, dtype="object")})
+            read_by_ocr.append((at, [r.ocr.get(k) for k in fmt_keys]))
+        names.append(r.report)
+        counts.append(len(fmt_keys))
+        codes.append(fmt_codes)
+        raws.extend(map(r.raw.get, fmt_keys))
+        at += len(fmt_keys)
+    cell = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
+    report = categorical(names, np.repeat(np.arange(len(names), dtype=np.int32), counts))
+    df = pd.DataFrame({"report": report,
+                       **{name: categorical([getattr(c, name) for c in every], cell)
+                          for name in ("key", "table", "row", "col", "label", "kind")},
+                       "raw": pd.arrays.ArrowStringArray(pa.array(raws, type=pa.large_string()))})
     # parse each distinct raw text once: a district writes "0" a million times
-    uniq = {raw: parse_value(raw) for raw in pd.unique(df["raw"].dropna())}
-    df["value"] = df["raw"].map(uniq).astype("float64")
-    df["raw"] = df["raw"].astype("string")
+    written = pa.array(raws, type=pa.string()).dictionary_encode()
+    parsed = np.array([parse_value(raw) for raw in written.dictionary.to_pylist()] + [None], dtype="float64")
+    df["value"] = parsed[written.indices.fill_null(len(written.dictionary)).to_numpy()]
     if not read_by_ocr:   # the OCR columns are null in the dataset (publish/dataset.py)
         return df[CELL_COLUMNS]
     return df[CELL_COLUMNS].join(_ocr_columns(len(df), read_by_ocr))
@@ -229,15 +236,28 @@ def _with_doubts(frame: pd.DataFrame, placed: pd.DataFrame, columns: dict[str, l
 
 
 def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: str, columns: list[str]) -> pd.DataFrame:
-    """Cells of one table -> one row per report and `line` (row or col), one column per other axis key."""
+    """Cells of one table -> one row per report and `line` (row or col), one column per other axis
+    key: a pivot, done on the categoricals' codes (cells_frame) rather than on the strings. Rows in
+    the reports' order, and by line as the line keys sort within a report."""
     other = "col" if line == "row" else "row"
-    # the four columns needed, not the cells' every column: a mask copies each one it keeps
     part = cells.loc[(cells["table"] == table).to_numpy(dtype=bool), ["report", line, other, "value"]]
-    wide = part.pivot(index=["report", line], columns=other, values="value")
-    wide = wide.reindex(columns=columns).astype("float64").reset_index()
-    wide.columns.name = None
-    wide[line] = wide[line].astype("string")
-    return reports[["report", "format"]].merge(wide, on="report", how="inner")
+    report, lines, others = (part[c].astype("category").array for c in ("report", line, other))
+    where = {c: i for i, c in enumerate(columns)}
+    column = np.array([where.get(c, -1) for c in others.categories], dtype=np.int64)[np.asarray(others.codes)]
+    # each (report, line) numbered in the order of its codes, as a pivot sorts its index
+    n_lines = max(len(lines.categories), 1)
+    pair = np.asarray(report.codes, dtype=np.int64) * n_lines + np.asarray(lines.codes)
+    present = np.zeros(len(report.categories) * n_lines, dtype=bool)
+    present[pair] = True
+    pairs = np.flatnonzero(present)
+    row = (np.cumsum(present) - 1)[pair]
+    wide = np.full((len(pairs), len(columns)), np.nan)
+    kept = column >= 0
+    wide[row[kept], column[kept]] = part["value"].to_numpy(dtype="float64")[kept]
+    frame = pd.DataFrame(wide, columns=columns)
+    frame.insert(0, line, pd.Series(np.asarray(lines.categories, dtype=object)[pairs % n_lines], dtype="string"))
+    frame.insert(0, "report", pd.Series(np.asarray(report.categories, dtype=object)[pairs // n_lines], dtype="string"))
+    return reports[["report", "format"]].merge(frame, on="report", how="inner")
 
 
 def claims_frame(reports: list[Extracted], cells: pd.DataFrame, placed: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -448,7 +468,13 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
     pool_reports["link"] = pool_reports["body"].map(link, na_action="ignore").astype("string")
     pairs, undecided = _predecessors(rep, pool_reports)
-    values = pool_cells.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
+    # only the cells these rules read, of the reports paired: a district has millions of cells
+    read = [cm.key("t3", row, c.key) for row in ("carried_over", "carried_forward") for c in cm.T3_COLS]
+    read += [cm.key("t2", row, col) for row in ("regulations", "normative_docs") for col in ("in_force", "repealed", "issued")]
+    read += [k for _, _, keys in JUMP_COUNTS for k in keys]
+    paired = set(pairs["report"]) | set(pairs["previous"])
+    values = pool_cells[pool_cells["key"].isin(read).to_numpy(dtype=bool) & pool_cells["report"].isin(paired).to_numpy(dtype=bool)]
+    values = values.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
     value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
     placed = placed if placed is not None else placed_frame([])
     carry, in_force, jump = [], [], []

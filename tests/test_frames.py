@@ -1,0 +1,87 @@
+"""The validation frames are built on codes (categoricals) for speed; these hold them to what the
+plain pandas operations on strings give, and the dataset to plain strings."""
+import re
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from conftest import FIXTURES, SAMPLES
+from giodq import pipeline
+from giodq.categorical import plain_strings
+from giodq.extract import extract_report
+from giodq.extract.numbers import ZERO_MARKERS, valid_cell_pattern
+from giodq.validate import frames as fr
+
+
+def _reports():
+    files = sorted(SAMPLES.iterdir()) + [FIXTURES / n for n in ("guihuaping-street-2020.txt", "pingtan-zone-2021.txt",
+                                                                 "xiongxian-township-2019.txt", "shuyang-drc-2023.html")]
+    # every sample twice under other keys: reports whose keys sort apart from their order in the run
+    return [extract_report(f"{prefix}{p.name}", p.read_bytes()) for prefix in ("z-", "a-") for p in files]
+
+
+def test_the_table_frames_are_the_pivots_pandas_gives_on_strings():
+    reports = _reports()
+    cells = fr.cells_frame(reports)
+    assert isinstance(cells["key"].dtype, pd.CategoricalDtype) and isinstance(cells["report"].dtype, pd.CategoricalDtype)
+    rep = fr.reports_frame(reports)
+    strings = plain_strings(cells)
+    for table, line, columns in (("t3", "col", [r.key for r in fr.cm.T3_ROWS]), ("t3", "row", [c.key for c in fr.cm.T3_COLS]),
+                                 ("t4", "row", [c.key for c in fr.cm.T4_COLS])):
+        other = "col" if line == "row" else "row"
+        part = strings[strings["table"] == table]
+        wide = part.pivot(index=["report", line], columns=other, values="value").reindex(columns=columns)
+        wide = wide.astype("float64").reset_index()
+        wide.columns.name = None
+        wide[line] = wide[line].astype("string")
+        want = rep[["report", "format"]].merge(wide, on="report", how="inner")
+        got = fr._table_frame(cells, rep, table, line, columns)
+        assert len(got) > 20
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_plain_strings_gives_the_strings_back_and_keeps_missing_values():
+    values = ["乙", "甲", None, "甲", "a"]
+    frame = pd.DataFrame({"c": pd.Categorical(values), "n": range(5)})
+    out = plain_strings(frame)
+    assert str(out["c"].dtype) == "string" and out["n"].tolist() == list(range(5))
+    assert [None if v is pd.NA else v for v in out["c"]] == values
+
+
+def test_the_dataset_stores_the_cells_as_plain_strings(tmp_path):
+    out = tmp_path / "out"
+    pipeline.run(str(SAMPLES), str(out))
+    [path] = list(out.glob("releases/*/dataset/cells.parquet"))
+    schema = pq.read_schema(path)
+    for name in ("report", "key", "table", "row", "col", "label", "kind", "raw"):
+        assert str(schema.field(name).type) in ("string", "large_string"), name
+    cells = pd.read_parquet(path)
+    assert all(str(cells[c].dtype) in ("string", "str", "object") for c in ("report", "key", "label"))
+    reports = pd.read_parquet(path.with_name("reports.parquet"))
+    with_tables = reports.loc[reports["format"].isin(fr.cm.TABLE_FORMATS), "report"]
+    assert set(cells["report"]) == set(with_tables) and len(with_tables) >= 4
+
+
+def _python_pattern(kind: str) -> str:
+    """value.type's pattern as written with Python's own \\d, \\s and $."""
+    digits = r"(?:\d{1,3}(?:,\d{3})+|\d+)"
+    number = {"count": rf"{digits}(?:\.0+)?", "amount": rf"{digits}(?:\.\d+)?", "change": rf"[+-]?{digits}(?:\.0+)?"}[kind]
+    markers = "|".join(re.escape(m) for m in ZERO_MARKERS if m)
+    return rf"^\s*(?:{number}(?:\s*[（(][^）)]*[）)])?|{markers})?\s*$"
+
+
+def test_the_value_type_pattern_runs_in_arrow_and_accepts_what_python_would():
+    # every code point, alone and inside numbers: each character class is held to Python's \d and \s
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    texts = [t for c in chars for t in (c, f"1{c}2", f" 3({c})")] + ["1\n", "12\n（注）\n", "1,234", "1,23", "+3", "3.50"]
+    cells = pd.Series(texts, dtype="string")
+    for kind in ("count", "amount", "change"):
+        pattern = valid_cell_pattern(kind)
+        assert not cells.array._needs_python_regex(pattern)   # GX's str.contains goes to Arrow's RE2
+        got = cells.str.contains(pattern).to_numpy(dtype=bool)
+        python = re.compile(_python_pattern(kind))
+        want = np.array([bool(python.search(t)) for t in texts])
+        assert want.sum() > 1000
+        assert [t for t, g, w in zip(texts, got, want) if g != w] == []
