@@ -40,8 +40,10 @@ def counted_reports(coverage: pd.DataFrame) -> pd.DataFrame:
 
 def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     counted = counted_reports(coverage)
-    values = plain_strings(cells.loc[cells["report"].isin(counted["report"]), ["report", "key", "value"]])
     keys = summed_keys()
+    # only the cells summed, of the reports counted, as strings (the run's cells are categoricals)
+    read = cells["report"].isin(counted["report"]) & cells["key"].isin(keys + [k for *_, ks in JUMP_COUNTS for k in ks])
+    values = plain_strings(cells.loc[read.to_numpy(dtype=bool), ["report", "key", "value"]])
     mine = counted.merge(values[values["key"].isin(keys)], on="report")
     parts = []
     for level_col in ("level", None):

@@ -21,7 +21,9 @@ import uuid
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from great_expectations.core.expectation_validation_result import (
     expectationSuiteValidationResultSchema,
 )
@@ -287,17 +289,32 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
 
 
 def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list[str] | None = None):
-    """report -> its rows of frame, as named tuples (``columns``: tuples of just those columns), in one
-    pass over the frame: a sub-frame per report costs milliseconds, minutes for a province."""
-    groups: dict[str, list] = {}
-    if frame is not None and len(frame):
-        mine = frame[frame["report"].isin(reports)]
-        report = mine["report"].to_numpy(dtype=object)
-        rows = (zip(*(mine[c].to_numpy(dtype=object) for c in columns)) if columns
-                else mine.itertuples(index=False))
-        for key, row in zip(report, rows):
+    """report -> its rows of frame: named tuples, or with ``columns`` tuples of just those columns.
+    The rows are grouped once, by position, and a report's cells become Python objects only when
+    its page is drawn: a province's cells as tuples all at once take as much memory as the rest of
+    the run (a sub-frame per report would cost milliseconds each, minutes for a province)."""
+    if frame is None or not len(frame):
+        return lambda report: []
+    mine = frame[frame["report"].isin(reports)]
+    if columns is None:   # whole rows (the findings: a few per report), made at once
+        groups: dict[str, list] = {}
+        for key, row in zip(mine["report"].to_numpy(dtype=object), mine.itertuples(index=False)):
             groups.setdefault(key, []).append(row)
-    return lambda report: groups.get(report, [])
+        return lambda report: groups.get(report, [])
+    code, names = pd.factorize(mine["report"])
+    order = np.argsort(code, kind="stable")
+    ends = np.cumsum(np.bincount(code, minlength=len(names)))
+    span = {name: (int(end) - n, int(end)) for name, end, n in zip(names, ends, np.bincount(code, minlength=len(names)))}
+    # a categorical (the run's keys) as its shared strings; Arrow strings (raw) taken a report at a time
+    arrays = [mine[c].array._pa_array.combine_chunks() if isinstance(mine[c].array, pd.arrays.ArrowStringArray)
+              else mine[c].to_numpy(dtype=object) for c in columns]
+
+    def rows(report: str) -> list[tuple]:
+        if report not in span:
+            return []
+        at = order[slice(*span[report])]
+        return list(zip(*(a.take(at).to_pylist() if isinstance(a, pa.Array) else a[at].tolist() for a in arrays)))
+    return rows
 
 
 def _report_page(site: Path, report, data: bytes | OSError | None, findings: list, cells: list,
