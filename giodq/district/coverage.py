@@ -109,7 +109,8 @@ def coverage_frame(reports: pd.DataFrame, units: pd.DataFrame, roster: Roster | 
 
     dated = ok[ok["year"].notna()]
     undated_of = ok[ok["year"].isna()].groupby("link")["report"].agg(list).to_dict()
-    records = dated.to_dict("records")
+    # plain dicts from each column's list: to_dict("records") boxes a cell at a time (a third of this)
+    records = [dict(zip(dated.columns, values)) for values in zip(*(dated[c].tolist() for c in dated.columns))]
     if roster is not None:
         by_unit_year: dict[tuple, list[dict]] = {}
         others: dict[tuple, list[dict]] = {}

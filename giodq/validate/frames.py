@@ -223,6 +223,15 @@ def _doubts(placed: pd.DataFrame, reports: pd.Series, row_keys: pd.Series) -> pd
                       for r, keys in zip(reports, row_keys)], index=reports.index, dtype="string")
 
 
+def _row_doubts(placed: pd.DataFrame, reports: pd.Series, row_keys: pd.Series) -> pd.Series:
+    """For each (report, row key): the doubt of that row if it was placed by position, else ''
+    (``_doubts`` for lines that rest on one row each, without a list per line)."""
+    if placed.empty:
+        return pd.Series("", index=reports.index, dtype="string")
+    by = dict(zip(zip(placed["report"], placed["row_key"]), placed["doubt"]))
+    return pd.Series([by.get(at, "") for at in zip(reports, row_keys)], index=reports.index, dtype="string")
+
+
 # The table-3 rows each identity over a column rests on.
 FLOW_ROWS = ("new_received", "carried_over", "total_processed", "carried_forward")
 RESULTS_ROWS = ("total_processed", *cm.T3_RESULT_ROWS)
@@ -612,7 +621,7 @@ def validation_frames(reports: list[Extracted],
     t3_columns = _with_doubts(_table_frame(checked, rep, "t3", "col", [r.key for r in cm.T3_ROWS]), placed,
                               {"doubt_flow": t3(FLOW_ROWS), "doubt_results": t3(RESULTS_ROWS)})
     t3_rows = _table_frame(checked, rep, "t3", "row", [c.key for c in cm.T3_COLS])
-    t3_rows["doubt"] = _doubts(placed, t3_rows["report"], ("t3." + t3_rows["row"]).map(lambda k: [k]))
+    t3_rows["doubt"] = _row_doubts(placed, t3_rows["report"], "t3." + t3_rows["row"])
     cross_year = cross_year_frames(rep, checked, previous, placed, links)
     # why last year's report could not be told, per report (findings.not_assessed reads it)
     undecided = cross_year.pop("undecided").set_index("report")["undecided"]
