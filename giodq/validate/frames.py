@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from giodq import cells as cm
-from giodq.categorical import categorical
+from giodq.categorical import categorical, plain_strings
 from giodq.extract import Extracted, ocr
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
@@ -454,7 +454,14 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
     (report, why) where it cannot be. ``links``: body -> the unit the years are compared by
     (District.units_of; without it, the body normalised)."""
     pool_cols = ["report", "body", "year", "published", "sha256", "sentence_hashes"]
-    pool_reports, pool_cells = rep[pool_cols], cells[["report", "key", "value"]]
+    # only the cells these rules read, as strings: a district has millions of cells (and this run's
+    # categoricals beside the dataset's strings would make each a Python object)
+    read = [cm.key("t3", row, c.key) for row in ("carried_over", "carried_forward") for c in cm.T3_COLS]
+    read += [cm.key("t2", row, col) for row in ("regulations", "normative_docs") for col in ("in_force", "repealed", "issued")]
+    read += [k for _, _, keys in JUMP_COUNTS for k in keys]
+    read_from = lambda frame: plain_strings(frame.loc[frame["key"].isin(read).to_numpy(dtype=bool),  # noqa: E731
+                                                      ["report", "key", "value"]])
+    pool_reports, pool_cells = rep[pool_cols], read_from(cells)
     link = (lambda b: links.get(b)) if links is not None else normalise_body  # noqa: E731
     rep = rep.assign(link=rep["body"].map(link, na_action="ignore").astype("string"))
     if previous is not None:
@@ -472,17 +479,13 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                                      ["report", "key", "value"] + (["raw"] if written else [])]
         unknown = unknown_totals(totals_frame(older_cells)) if written else _totals_zero_beside_parts(older_cells)
         older_cells = checked_values(older_cells.assign(table=None, row=None, col=None), unknown)[["report", "key", "value"]]
-        pool_cells = pd.concat([pool_cells, older_cells], ignore_index=True)
+        pool_cells = pd.concat([pool_cells, read_from(older_cells)], ignore_index=True)
     pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
     pool_reports["link"] = pool_reports["body"].map(link, na_action="ignore").astype("string")
     pairs, undecided = _predecessors(rep, pool_reports)
-    # only the cells these rules read, of the reports paired: a district has millions of cells
-    read = [cm.key("t3", row, c.key) for row in ("carried_over", "carried_forward") for c in cm.T3_COLS]
-    read += [cm.key("t2", row, col) for row in ("regulations", "normative_docs") for col in ("in_force", "repealed", "issued")]
-    read += [k for _, _, keys in JUMP_COUNTS for k in keys]
     paired = set(pairs["report"]) | set(pairs["previous"])
-    values = pool_cells[pool_cells["key"].isin(read).to_numpy(dtype=bool) & pool_cells["report"].isin(paired).to_numpy(dtype=bool)]
+    values = pool_cells[pool_cells["report"].isin(paired).to_numpy(dtype=bool)]
     values = values.astype({"report": "string", "key": "string"}).set_index(["report", "key"])["value"]
     value = lambda reports, key: values.reindex(list(zip(reports, [key] * len(reports)))).to_numpy()  # noqa: E731
     placed = placed if placed is not None else placed_frame([])
