@@ -17,12 +17,12 @@ def categorical(values: list[str], positions: np.ndarray) -> pd.Categorical:
 
 
 def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with each categorical column as plain strings, decoded by Arrow from the codes
+    """The frame with each categorical column of strings as plain strings, decoded by Arrow from the codes
     (a million cells in milliseconds; pandas' own astype builds a Python string per cell)."""
     out = frame.copy(deep=False)
     for name in frame.columns:
         column = frame[name].array
-        if isinstance(column, pd.Categorical):
+        if isinstance(column, pd.Categorical) and pd.api.types.is_string_dtype(column.categories):
             codes = np.asarray(column.codes)
             decoded = pa.DictionaryArray.from_arrays(
                 pa.array(codes, mask=codes < 0),

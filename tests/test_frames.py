@@ -85,3 +85,14 @@ def test_the_value_type_pattern_runs_in_arrow_and_accepts_what_python_would():
         want = np.array([bool(python.search(t)) for t in texts])
         assert want.sum() > 1000
         assert [t for t, g, w in zip(texts, got, want) if g != w] == []
+
+
+def test_a_report_key_given_twice_is_refused_as_pandas_pivot_refuses_it():
+    one = next(r for r in _reports() if r.format in fr.cm.TABLE_FORMATS)
+    cells = fr.cells_frame([one, one])
+    try:
+        fr._table_frame(cells, fr.reports_frame([one]), "t3", "row", [c.key for c in fr.cm.T3_COLS])
+    except ValueError as e:
+        assert "twice" in str(e)
+    else:
+        raise AssertionError("a report's cells given twice were pivoted")

@@ -262,6 +262,8 @@ def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: s
     row = (np.cumsum(present) - 1)[pair]
     wide = np.full((len(pairs), len(columns)), np.nan)
     kept = column >= 0
+    if kept.any() and np.bincount(row[kept] * len(columns) + column[kept]).max() > 1:   # as pivot refuses them
+        raise ValueError(f"{table}: a report has a cell twice (duplicate report keys in the run?)")
     wide[row[kept], column[kept]] = part["value"].to_numpy(dtype="float64")[kept]
     frame = pd.DataFrame(wide, columns=columns)
     frame.insert(0, line, pd.Series(np.asarray(lines.categories, dtype=object)[pairs % n_lines], dtype="string"))
