@@ -29,3 +29,36 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
                 pa.array(column.categories.to_numpy(dtype=object), type=pa.string())).cast(pa.large_string())
             out[name] = pd.Series(pd.arrays.ArrowStringArray(decoded), index=frame.index, name=name)
     return out
+
+
+def with_sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each categorical column of strings (as Arrow reads a dictionary column: in the order met) with
+    its categories sorted and held as ``string``, as ``categorical`` makes them."""
+    out = frame.copy(deep=False)
+    for name in frame.columns:
+        column = frame[name].array
+        if isinstance(column, pd.Categorical) and pd.api.types.is_string_dtype(column.categories):
+            out[name] = frame[name].astype(pd.CategoricalDtype(_sorted(column.categories)))
+    return out
+
+
+def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """pd.concat, keeping a column categorical where any frame has it so (categories: the union,
+    sorted): pandas puts a categorical beside strings, or beside other categories, as Python objects,
+    a million of them for a district's cells."""
+    names = [n for n in dict.fromkeys(c for f in frames for c in f.columns)
+             if any(n in f and isinstance(f[n].dtype, pd.CategoricalDtype) for f in frames)]
+    if names:
+        frames = [f.copy(deep=False) for f in frames]
+        for name in names:
+            values = [f[name].cat.categories if isinstance(f[name].dtype, pd.CategoricalDtype) else f[name].dropna().unique()
+                      for f in frames if name in f]
+            dtype = pd.CategoricalDtype(_sorted(pd.Index(np.concatenate([np.asarray(v, dtype=object) for v in values]))))
+            for f in frames:
+                if name in f:
+                    f[name] = f[name].astype(dtype)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _sorted(values: pd.Index) -> pd.Index:
+    return pd.Index(np.unique(np.asarray(values.dropna().unique(), dtype=object)), dtype="string")

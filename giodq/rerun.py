@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from giodq import preflight
-from giodq.categorical import plain_strings
+from giodq.categorical import concat
 from giodq.district.scope import District, district_for_rerun
 from giodq.extract import Extracted
 from giodq.ingest import key_as_given, open_source
@@ -95,8 +95,7 @@ def _rerun(key: str, source: str, out: str, district: District) -> dict:
     district = District(district.roster, district.years, others)
     validation = validate_reports([report], (others, other_cells), district=district)
     new_row = reports_table([report], validation)
-    # the run's cells as strings, like the dataset's (categoricals beside strings would make Python objects)
-    cells = pd.concat([other_cells, plain_strings(validation.cells)], ignore_index=True)
+    cells = concat([other_cells, validation.cells])
     reports = pd.concat([others, new_row], ignore_index=True)
     # the units of the whole district as the validation matched them (a new spelling may link
     # others), and its duplicates: a corrected file may end (or start) one

@@ -23,7 +23,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from giodq.categorical import plain_strings
+from giodq.categorical import concat
 from giodq.district.scope import District
 from giodq.extract import Extracted
 from giodq.extract.batch import code_version, extract_batch
@@ -100,7 +100,7 @@ def update(source: str, reports: list[Extracted], order: list[str],
                 if k not in again and (_listed(d), _listed(t)) != (_listed(before.get(k)), _listed(kind.get(k)))}
 
     # the re-checked reports' cells come last: a district's cells are not sorted again for a few
-    cells = pd.concat([without(old_cells, again), plain_strings(validation.cells)], ignore_index=True)
+    cells = concat([without(old_cells, again), validation.cells])
     kept = old_findings[~old_findings["report"].isin(again) & (old_findings["rule"] != "form.missing")]
     findings = pd.concat([kept, validation.findings], ignore_index=True)
     findings = findings.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)

@@ -96,3 +96,21 @@ def test_a_report_key_given_twice_is_refused_as_pandas_pivot_refuses_it():
         assert "twice" in str(e)
     else:
         raise AssertionError("a report's cells given twice were pivoted")
+
+
+def test_the_dataset_is_read_as_categoricals_and_put_together_with_a_run_without_python_objects(tmp_path):
+    from giodq.categorical import concat
+    from giodq.publish.dataset import read_full_dataset
+
+    out = tmp_path / "out"
+    pipeline.run(str(SAMPLES), str(out))
+    [release] = list(out.glob("releases/*"))
+    _, cells, _ = read_full_dataset(release)
+    for name in ("report", "key", "label"):
+        categories = list(cells[name].cat.categories)
+        assert categories == sorted(categories)
+    run = fr.cells_frame(_reports()[:3])
+    both = concat([cells, run])
+    assert all(isinstance(both[c].dtype, pd.CategoricalDtype) for c in ("report", "key", "table", "label"))
+    want = pd.concat([plain_strings(cells), plain_strings(run)], ignore_index=True)
+    pd.testing.assert_frame_equal(plain_strings(both), want)

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from giodq.categorical import plain_strings
+from giodq.categorical import plain_strings, with_sorted_categories
 
 REPORTS_SCHEMA = pa.schema([
     ("report", pa.string()), ("sha256", pa.string()),
@@ -123,7 +123,7 @@ def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
     wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes", "ocr"]
     reports = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names]).to_pandas()
-    cells = pq.read_table(final / "cells.parquet", columns=["report", "key", "value"]).to_pandas()
+    cells = _cells(final / "cells.parquet", ["report", "key", "value"])
     return reports, cells
 
 
@@ -132,4 +132,17 @@ def read_full_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
     final = Path(out) / "dataset"
     if not (final / "reports.parquet").exists():
         return None
-    return tuple(pq.read_table(final / f"{name}.parquet").to_pandas() for name in ("reports", "cells", "findings"))
+    reports, findings = (pq.read_table(final / f"{name}.parquet").to_pandas() for name in ("reports", "findings"))
+    return reports, _cells(final / "cells.parquet"), findings
+
+
+# the cells' columns of a few hundred distinct values (report names: one per report), read as categoricals
+CATEGORICAL_CELLS = ("report", "key", "table", "row", "col", "label", "kind")
+
+
+def _cells(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """cells.parquet with its repeated columns as categoricals, as the run's own cells are
+    (validate/frames.py): a district's cells as strings take four times the memory."""
+    names = columns or pq.read_schema(path).names
+    read = [c for c in CATEGORICAL_CELLS if c in names]
+    return with_sorted_categories(pq.read_table(path, columns=columns, read_dictionary=read).to_pandas())
