@@ -20,14 +20,12 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with each categorical column of strings as plain strings, decoded by Arrow from the codes
     (a million cells in milliseconds; pandas' own astype builds a Python string per cell)."""
     out = frame.copy(deep=False)
-    for name in frame.columns:
-        column = frame[name].array
-        if isinstance(column, pd.Categorical) and pd.api.types.is_string_dtype(column.categories):
-            codes = np.asarray(column.codes)
-            decoded = pa.DictionaryArray.from_arrays(
-                pa.array(codes, mask=codes < 0),
-                pa.array(column.categories.to_numpy(dtype=object), type=pa.string())).cast(pa.large_string())
-            out[name] = pd.Series(pd.arrays.ArrowStringArray(decoded), index=frame.index, name=name)
+    for name, column in _of_strings(frame):
+        codes = np.asarray(column.codes)
+        decoded = pa.DictionaryArray.from_arrays(
+            pa.array(codes, mask=codes < 0),
+            pa.array(column.categories.to_numpy(dtype=object), type=pa.string())).cast(pa.large_string())
+        out[name] = pd.Series(pd.arrays.ArrowStringArray(decoded), index=frame.index, name=name)
     return out
 
 
@@ -35,10 +33,8 @@ def with_sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
     """Each categorical column of strings (as Arrow reads a dictionary column: in the order met) with
     its categories sorted and held as ``string``, as ``categorical`` makes them."""
     out = frame.copy(deep=False)
-    for name in frame.columns:
-        column = frame[name].array
-        if isinstance(column, pd.Categorical) and pd.api.types.is_string_dtype(column.categories):
-            out[name] = frame[name].astype(pd.CategoricalDtype(_sorted(column.categories)))
+    for name, column in _of_strings(frame):
+        out[name] = frame[name].astype(pd.CategoricalDtype(_sorted(column.categories)))
     return out
 
 
@@ -58,6 +54,14 @@ def concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
                 if name in f:
                     f[name] = f[name].astype(dtype)
     return pd.concat(frames, ignore_index=True)
+
+
+def _of_strings(frame: pd.DataFrame):
+    """(name, Categorical) of each categorical column whose categories are strings."""
+    for name in frame.columns:
+        column = frame[name].array
+        if isinstance(column, pd.Categorical) and pd.api.types.is_string_dtype(column.categories):
+            yield name, column
 
 
 def _sorted(values: pd.Index) -> pd.Index:

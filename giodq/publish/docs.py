@@ -303,11 +303,12 @@ def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list
         return lambda report: groups.get(report, [])
     code, names = pd.factorize(mine["report"])
     order = np.argsort(code, kind="stable")
-    ends = np.cumsum(np.bincount(code, minlength=len(names)))
-    span = {name: (int(end) - n, int(end)) for name, end, n in zip(names, ends, np.bincount(code, minlength=len(names)))}
+    counts = np.bincount(code, minlength=len(names))
+    span = {name: (int(end) - int(n), int(end)) for name, end, n in zip(names, np.cumsum(counts), counts)}
     # a categorical (the run's keys) as its shared strings; Arrow strings (raw) taken a report at a time
-    arrays = [mine[c].array._pa_array.combine_chunks() if isinstance(mine[c].array, pd.arrays.ArrowStringArray)
-              else mine[c].to_numpy(dtype=object) for c in columns]
+    arrays = [pa.chunked_array(pa.array(mine[c].array)).combine_chunks()
+              if isinstance(mine[c].array, pd.arrays.ArrowStringArray) else mine[c].to_numpy(dtype=object)
+              for c in columns]
 
     def rows(report: str) -> list[tuple]:
         if report not in span:

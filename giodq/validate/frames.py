@@ -90,14 +90,15 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
         at += len(fmt_keys)
     cell = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
     report = categorical(names, np.repeat(np.arange(len(names), dtype=np.int32), counts))
+    written = pa.array(raws, type=pa.large_string())
     df = pd.DataFrame({"report": report,
                        **{name: categorical([getattr(c, name) for c in every], cell)
                           for name in ("key", "table", "row", "col", "label", "kind")},
-                       "raw": pd.arrays.ArrowStringArray(pa.array(raws, type=pa.large_string()))})
+                       "raw": pd.arrays.ArrowStringArray(written)})
     # parse each distinct raw text once: a district writes "0" a million times
-    written = pa.array(raws, type=pa.string()).dictionary_encode()
-    parsed = np.array([parse_value(raw) for raw in written.dictionary.to_pylist()] + [None], dtype="float64")
-    df["value"] = parsed[written.indices.fill_null(len(written.dictionary)).to_numpy()]
+    distinct = written.dictionary_encode()
+    parsed = np.array([parse_value(raw) for raw in distinct.dictionary.to_pylist()] + [None], dtype="float64")
+    df["value"] = parsed[distinct.indices.fill_null(len(distinct.dictionary)).to_numpy()]
     if not read_by_ocr:   # the OCR columns are null in the dataset (publish/dataset.py)
         return df[CELL_COLUMNS]
     return df[CELL_COLUMNS].join(_ocr_columns(len(df), read_by_ocr))
@@ -440,6 +441,20 @@ JUMP_COUNTS = (
 JUMP_FACTOR, JUMP_FLOOR = 5, 20      # more than 5× up or below a fifth, both years at least 20
 
 
+# The cells the cross-year rules read: 上年结转/结转下年度, the documents in force, the main counts.
+CROSS_YEAR_KEYS = ([cm.key("t3", row, c.key) for row in ("carried_over", "carried_forward") for c in cm.T3_COLS]
+                   + [cm.key("t2", row, col) for row in ("regulations", "normative_docs")
+                      for col in ("in_force", "repealed", "issued")]
+                   + [k for _, _, keys in JUMP_COUNTS for k in keys])
+
+
+def _cross_year_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """(report, key, value) of the cells the cross-year rules read, as strings: a district has
+    millions of cells, and this run's categoricals beside the dataset's strings would make each a
+    Python object."""
+    return plain_strings(cells.loc[cells["key"].isin(CROSS_YEAR_KEYS).to_numpy(dtype=bool), ["report", "key", "value"]])
+
+
 def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                       previous: tuple[pd.DataFrame, pd.DataFrame] | None,
                       placed: pd.DataFrame | None = None,
@@ -456,14 +471,7 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
     (report, why) where it cannot be. ``links``: body -> the unit the years are compared by
     (District.units_of; without it, the body normalised)."""
     pool_cols = ["report", "body", "year", "published", "sha256", "sentence_hashes"]
-    # only the cells these rules read, as strings: a district has millions of cells (and this run's
-    # categoricals beside the dataset's strings would make each a Python object)
-    read = [cm.key("t3", row, c.key) for row in ("carried_over", "carried_forward") for c in cm.T3_COLS]
-    read += [cm.key("t2", row, col) for row in ("regulations", "normative_docs") for col in ("in_force", "repealed", "issued")]
-    read += [k for _, _, keys in JUMP_COUNTS for k in keys]
-    read_from = lambda frame: plain_strings(frame.loc[frame["key"].isin(read).to_numpy(dtype=bool),  # noqa: E731
-                                                      ["report", "key", "value"]])
-    pool_reports, pool_cells = rep[pool_cols], read_from(cells)
+    pool_reports, pool_cells = rep[pool_cols], _cross_year_cells(cells)
     link = (lambda b: links.get(b)) if links is not None else normalise_body  # noqa: E731
     rep = rep.assign(link=rep["body"].map(link, na_action="ignore").astype("string"))
     if previous is not None:
@@ -481,7 +489,7 @@ def cross_year_frames(rep: pd.DataFrame, cells: pd.DataFrame,
                                      ["report", "key", "value"] + (["raw"] if written else [])]
         unknown = unknown_totals(totals_frame(older_cells)) if written else _totals_zero_beside_parts(older_cells)
         older_cells = checked_values(older_cells.assign(table=None, row=None, col=None), unknown)[["report", "key", "value"]]
-        pool_cells = pd.concat([pool_cells, read_from(older_cells)], ignore_index=True)
+        pool_cells = pd.concat([pool_cells, _cross_year_cells(older_cells)], ignore_index=True)
     pool_reports = pool_reports.astype({"report": "string", "body": "string", "year": "Int64", "sha256": "string"})
     pool_reports["published"] = pd.to_datetime(pool_reports["published"])
     pool_reports["link"] = pool_reports["body"].map(link, na_action="ignore").astype("string")
