@@ -43,9 +43,14 @@ def validate_reports(reports, current, district):
     return pipeline.validate_reports(reports, current, district=district)
 
 
+@task(cache_policy=NO_CACHE)
+def reports_table(reports, validation):
+    return pipeline.reports_table(reports, validation)
+
+
 @task(retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def publish(out: str, reports, validation, record: dict) -> dict:
-    return pipeline.publish(out, pipeline.reports_table(reports, validation), validation, record)
+def publish(out: str, table, validation, record: dict) -> dict:
+    return pipeline.publish(out, table, validation, record)
 
 
 @task(retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE)
@@ -116,7 +121,9 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
     record = pipeline.run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                                  {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None,
                                  district, memory)
-    record = publish(out, quote(reports), quote(validation), record)
+    table = reports_table(quote(reports), quote(validation))
+    del reports   # the extracted reports are in the table and the cells now: publishing does without them
+    record = publish(out, quote(table), quote(validation), record)
     tell(out, record, previous)
     return record
 

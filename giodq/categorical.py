@@ -29,6 +29,16 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def objects(column: pd.Series) -> np.ndarray:
+    """A column as a numpy array of Python objects; a categorical's values share one string per
+    category (pandas' to_numpy makes a string per row: hundreds of MB for a district's cells)."""
+    values = column.array
+    if not isinstance(values, pd.Categorical):
+        return column.to_numpy(dtype=object)
+    categories = np.append(values.categories.to_numpy(dtype=object), None)   # code -1 (missing) -> None
+    return categories[np.asarray(values.codes)]
+
+
 def with_sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
     """Each categorical column of strings (as Arrow reads a dictionary column: in the order met) with
     its categories sorted and held as ``string``, as ``categorical`` makes them."""

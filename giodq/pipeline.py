@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from giodq import preflight
+from giodq import memory, preflight
 from giodq.district.figures import summary_frame
 from giodq.district.scope import District
 from giodq.extract import Extracted
@@ -47,6 +47,7 @@ from giodq.validate.run import validate
 from giodq.validate.suites import load_suites
 
 log = logging.getLogger(__name__)
+memory.hold_less()   # the stages below run in this process, one after the other (memory.py)
 
 
 def list_inputs(source_uri: str) -> list[InputRef]:
@@ -359,4 +360,6 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
     t2, memory["validate"] = time.perf_counter(), peak_rss_mb()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                         {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None, district, memory)
-    return publish(out, reports_table(reports, validation), validation, record)
+    table = reports_table(reports, validation)
+    del reports   # the extracted reports are in the table and the cells now: publishing does without them
+    return publish(out, table, validation, record)

@@ -1,6 +1,7 @@
 """The validation frames are built on codes (categoricals) for speed; these hold them to what the
 plain pandas operations on strings give, and the dataset to plain strings."""
 import re
+import subprocess
 import sys
 
 import numpy as np
@@ -9,7 +10,8 @@ import pyarrow.parquet as pq
 
 from conftest import FIXTURES, SAMPLES
 from giodq import pipeline
-from giodq.categorical import plain_strings
+from giodq.categorical import objects, plain_strings
+from giodq.district import figures
 from giodq.extract import extract_report
 from giodq.extract.numbers import ZERO_MARKERS, valid_cell_pattern
 from giodq.validate import frames as fr
@@ -114,3 +116,38 @@ def test_the_dataset_is_read_as_categoricals_and_put_together_with_a_run_without
     assert all(isinstance(both[c].dtype, pd.CategoricalDtype) for c in ("report", "key", "table", "label"))
     want = pd.concat([plain_strings(cells), plain_strings(run)], ignore_index=True)
     pd.testing.assert_frame_equal(plain_strings(both), want)
+
+
+def test_objects_give_one_python_string_per_category_and_none_where_missing():
+    column = pd.Series(pd.Categorical(["甲", None, "乙", "甲"]))
+    got = objects(column)
+    assert got.tolist() == ["甲", None, "乙", "甲"]
+    assert got[0] is got[3]   # shared, not a string per row
+    plain = pd.Series(["x", "y"], dtype="object")
+    assert objects(plain).tolist() == ["x", "y"]
+
+
+def test_the_district_figures_read_the_counted_cells_as_a_merge_on_strings_would():
+    reports = _reports()
+    frames = fr.validation_frames(reports)
+    counted = figures.counted_reports(frames["coverage_table"])
+    keys = figures.summed_keys()
+    strings = plain_strings(frames["cells"])
+    want = counted.merge(strings.loc[strings["key"].isin(keys), ["report", "key", "value"]], on="report")
+    got = figures._counted_cells(frames["cells"], counted, keys)
+    assert len(got) > 100
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.astype({"key": "string"}).reset_index(drop=True))
+    pd.testing.assert_frame_equal(figures.summary_frame(frames["coverage_table"], frames["cells"]),
+                                  figures.summary_frame(frames["coverage_table"], strings))
+
+
+def test_scipy_stats_waits_for_its_first_use():
+    # GX imports it at load for an expectation no suite uses (giodq/imports.py); it must still work when used
+    code = ("import sys, giodq, great_expectations\n"
+            "assert type(sys.modules['scipy.stats']).__name__ == '_LazyModule', type(sys.modules['scipy.stats'])\n"
+            "from scipy import stats\n"
+            "assert abs(stats.entropy([0.5, 0.5]) - 0.6931471805599453) < 1e-12\n"
+            "import scipy.stats\n"
+            "assert scipy.stats.norm.cdf(0) == 0.5\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -79,7 +79,7 @@ def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names)
 
 
-ROW_GROUP_BYTES = 64 << 20   # about this much Arrow data per row group
+ROW_GROUP_BYTES = 16 << 20   # about this much Arrow data per row group (Parquet encodes a group in memory)
 
 
 def _write(df: pd.DataFrame, schema: pa.Schema, path: Path) -> None:

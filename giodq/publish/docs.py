@@ -34,6 +34,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 
 from giodq import progress
+from giodq.categorical import objects
 from giodq.ingest import open_source, read_many
 from giodq.publish import crops, dashboard, review, sources
 from giodq.publish.store import KEPT_ON_RERUN
@@ -305,9 +306,10 @@ def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list
     order = np.argsort(code, kind="stable")
     counts = np.bincount(code, minlength=len(names))
     span = {name: (int(end) - int(n), int(end)) for name, end, n in zip(names, np.cumsum(counts), counts)}
-    # a categorical (the run's keys) as its shared strings; Arrow strings (raw) taken a report at a time
+    # a categorical (the run's keys) as its shared strings, one Python string per category (pandas'
+    # to_numpy makes one per cell: 250 MB for a district's keys); Arrow strings (raw) taken a report at a time
     arrays = [pa.chunked_array(pa.array(mine[c].array)).combine_chunks()
-              if isinstance(mine[c].array, pd.arrays.ArrowStringArray) else mine[c].to_numpy(dtype=object)
+              if isinstance(mine[c].array, pd.arrays.ArrowStringArray) else objects(mine[c])
               for c in columns]
 
     def rows(report: str) -> list[tuple]:

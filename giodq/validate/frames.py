@@ -250,22 +250,27 @@ def _table_frame(cells: pd.DataFrame, reports: pd.DataFrame, table: str, line: s
     key: a pivot, done on the categoricals' codes (cells_frame) rather than on the strings. Rows in
     the reports' order, and by line as the line keys sort within a report."""
     other = "col" if line == "row" else "row"
-    part = cells.loc[(cells["table"] == table).to_numpy(dtype=bool), ["report", line, other, "value"]]
-    report, lines, others = (part[c].astype("category").array for c in ("report", line, other))
+    at = (cells["table"] == table).to_numpy(dtype=bool)
+    report, lines, others = (cells[c].astype("category").array for c in ("report", line, other))
+    report_codes, line_codes = np.asarray(report.codes)[at], np.asarray(lines.codes)[at]
     where = {c: i for i, c in enumerate(columns)}
-    column = np.array([where.get(c, -1) for c in others.categories], dtype=np.int64)[np.asarray(others.codes)]
-    # each (report, line) numbered in the order of its codes, as a pivot sorts its index
+    column = np.array([where.get(c, -1) for c in others.categories], dtype=np.int32)[np.asarray(others.codes)[at]]
+    # each (report, line) numbered in the order of its codes, as a pivot sorts its index (taken from
+    # the whole frame's codes, not a copy of the table's cells: a district's table 3 has a million)
     n_lines = max(len(lines.categories), 1)
-    pair = np.asarray(report.codes, dtype=np.int64) * n_lines + np.asarray(lines.codes)
+    pair = report_codes.astype(np.int64) * n_lines + line_codes
     present = np.zeros(len(report.categories) * n_lines, dtype=bool)
     present[pair] = True
     pairs = np.flatnonzero(present)
-    row = (np.cumsum(present) - 1)[pair]
-    wide = np.full((len(pairs), len(columns)), np.nan)
+    row = (np.cumsum(present, dtype=np.int32) - 1)[pair]
+    del pair, report_codes, line_codes
     kept = column >= 0
-    if kept.any() and np.bincount(row[kept] * len(columns) + column[kept]).max() > 1:   # as pivot refuses them
+    row, column = row[kept], column[kept]
+    cell = row.astype(np.int64) * len(columns) + column
+    if len(cell) and np.bincount(cell).max() > 1:   # as pivot refuses them
         raise ValueError(f"{table}: a report has a cell twice (duplicate report keys in the run?)")
-    wide[row[kept], column[kept]] = part["value"].to_numpy(dtype="float64")[kept]
+    wide = np.full((len(pairs), len(columns)), np.nan)
+    wide.reshape(-1)[cell] = cells["value"].to_numpy(dtype="float64")[at][kept]
     frame = pd.DataFrame(wide, columns=columns)
     frame.insert(0, line, pd.Series(np.asarray(lines.categories, dtype=object)[pairs % n_lines], dtype="string"))
     frame.insert(0, "report", pd.Series(np.asarray(report.categories, dtype=object)[pairs // n_lines], dtype="string"))

@@ -1,0 +1,33 @@
+"""How a run's process holds memory: what a stage frees goes back for the next stage, or to the
+system, instead of staying with the allocator that took it.
+
+- Arrow's own pool (mimalloc) keeps what it frees for Arrow alone; through the system allocator
+  pandas and the pages reuse it.
+- glibc serves a large block (a frame's column) from its heap once a block of that size has been
+  freed (its mmap threshold grows, up to 32 MB), and a heap with holes is not given back: a run's
+  peak became the sum of its stages' peaks. A fixed threshold maps every block of 1 MB or more apart
+  and unmaps it when freed.
+
+At 10,000 reports this takes ~200 MB off the largest process (bench/bench_scale.py).
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+import pyarrow as pa
+
+M_MMAP_THRESHOLD = -3   # glibc's malloc.h
+MAPPED_FROM = 1 << 20
+
+
+@functools.cache
+def hold_less() -> None:
+    """Once per process; a no-op where the C library is not glibc."""
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM)
+    except (OSError, AttributeError):   # not glibc (musl, macOS): their allocators decide
+        pass
