@@ -215,11 +215,13 @@ def _ready(server) -> None:
 
 def _rerun(args, out: str, server=None) -> int:
     from flows.rerun import rerun
+    from giodq.prefect_server import flow_settings
 
     try:
         _ready(server)
-        record = _with_progress(args, lambda: rerun(key=args.key, source=args.source, out=out, roster=args.roster,
-                                                    years=args.years))
+        with flow_settings(server):
+            record = _with_progress(args, lambda: rerun(key=args.key, source=args.source, out=out,
+                                                        roster=args.roster, years=args.years))
     except Exception as e:
         print(f"giodq: 重新检查失败 rerun failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
@@ -232,12 +234,15 @@ def _rerun(args, out: str, server=None) -> int:
 
 def _run(args, out: str, server=None) -> int:
     from flows.district_run import district_run
+    from giodq.prefect_server import flow_settings
 
     try:
         _ready(server)
-        record = _with_progress(args, lambda: district_run(source=args.source, out=out, batch_size=args.batch_size,
-                                                           dask_address=args.dask_address, roster=args.roster,
-                                                           years=args.years))
+        with flow_settings(server):
+            record = _with_progress(args, lambda: district_run(source=args.source, out=out,
+                                                               batch_size=args.batch_size,
+                                                               dask_address=args.dask_address, roster=args.roster,
+                                                               years=args.years))
     except Exception as e:  # the run itself could not proceed (no bucket, no access): say so, exit non-zero
         print(f"giodq: 运行失败 run failed: {type(e).__name__}: {e}", file=sys.stderr)
         return 1

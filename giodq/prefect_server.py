@@ -10,6 +10,7 @@ environment or in the active Prefect profile) is used as it is, and nothing is s
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import socket
 import subprocess
@@ -92,3 +93,15 @@ class EarlyServer:
 def start_early() -> EarlyServer | None:
     """The temporary server, started now, unless a server is configured."""
     return None if configured_api() else EarlyServer()
+
+
+def flow_settings(server: EarlyServer | None):
+    """The Prefect settings a command's flow runs under. On giodq's temporary server, no flow-run
+    heartbeats: they let a server that outlives a run tell that it crashed, and this one stops with
+    the command, while the heartbeat thread sleeps in 1 s steps and is joined as the flow ends (up
+    to 1 s of every command). A configured server keeps Prefect's own settings."""
+    if server is None:
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})

@@ -77,3 +77,18 @@ def test_rerun_one_report_through_the_flow(run_samples, tmp_path):
     assert "rerun: 004_47717d3cd7e0ea5b.txt" in proc.stdout
     assert "已解决 resolved: 0" in proc.stdout           # the file did not change: nothing resolved
     assert len(list((out / "runs").glob("*.json"))) == 2
+
+
+def test_flows_on_the_temporary_server_send_no_heartbeats():
+    """Their thread sleeps in 1 s steps and is joined as the flow ends (up to 1 s of every command),
+    for a server that stops with the command anyway; a configured server keeps Prefect's setting."""
+    from prefect.settings import get_current_settings
+
+    from giodq.prefect_server import flow_settings
+
+    configured = get_current_settings().flows.heartbeat_frequency
+    assert configured is not None
+    with flow_settings(object()):   # giodq's temporary server
+        assert get_current_settings().flows.heartbeat_frequency is None
+    with flow_settings(None):       # a configured server
+        assert get_current_settings().flows.heartbeat_frequency == configured
