@@ -53,7 +53,7 @@ def on_cores(data: bytes, pages: int, copies: int, batch_size: int) -> None:
         for workers in (1, cores):
             out = Path(tmp) / f"out-{workers}"
             env = {**os.environ, "GIODQ_WORKERS": str(workers), "GIODQ_POOL_FROM": "1",
-                   "PREFECT_HOME": str(Path(tmp) / f"prefect-{workers}")}
+                   "PREFECT_HOME": str(Path(tmp) / f"prefect-{workers}"), "GIODQ_SERVER_KEEP_S": "0"}
             t0 = time.perf_counter()
             subprocess.run(["uv", "run", "giodq", "run", str(src), "--out", str(out), "--quiet",
                             "--batch-size", str(batch_size)], cwd=REPO, env=env, check=True,

@@ -92,7 +92,8 @@ def run_giodq(src: Path, out: Path, work: Path, dask_address: str | None = None,
               cluster: list[psutil.Process] = ()) -> dict:
     """`uv run giodq run SRC --out OUT --quiet` -> wall, peak RSS (largest process of its tree, and of
     ``cluster``'s processes), run.json's timings and memory."""
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home")}
+    # a fresh shell's run: its own Prefect home, and a server that stops with it (none kept from before)
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"), "GIODQ_SERVER_KEEP_S": "0"}
     cmd = ["uv", "run", "giodq", "run", str(src), "--out", str(out), "--quiet"]
     if dask_address:
         cmd += ["--dask-address", dask_address]

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     update_up_to: int = 200
     # Prefect's ephemeral server takes 17-26 s to start on 2 cores; its default timeout is 20 s.
     prefect_startup_timeout_s: int = 120
+    # With no Prefect server configured, the one giodq starts is kept this long after the last command
+    # that used it, for the next command (a rerun, the next run of the day): ~3 s less each. 0: it
+    # stops with the command that started it (prefect_server.py).
+    server_keep_s: float = 600
     # Object storage. The endpoint, region and credentials come from the usual AWS settings
     # (AWS_ENDPOINT_URL, AWS_PROFILE, ...), read by boto3 itself. MinIO and Aliyun OSS
     # want path-style or virtual-hosted addressing: "auto", "path" or "virtual".

@@ -9,6 +9,9 @@ import pytest
 # the environment is not byte-compiled on install, and this machine sets PYTHONDONTWRITEBYTECODE.
 sys.dont_write_bytecode = False
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# The giodq commands the tests start stop their Prefect server as they end, rather than keep it for
+# the next command (prefect_server.py): a test leaves no process behind (test_kept_server.py keeps one)
+os.environ["GIODQ_SERVER_KEEP_S"] = "0"
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "reports"
