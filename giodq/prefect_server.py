@@ -66,7 +66,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _server(port: int, **popen) -> subprocess.Popen:
+def _server(port: int) -> subprocess.Popen:
     """Prefect's server (uvicorn) on 127.0.0.1:port, as Prefect starts its temporary one."""
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
            "PREFECT__SERVER_FINAL": "1",
@@ -77,7 +77,7 @@ def _server(port: int, **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
-        env=env, stdin=subprocess.DEVNULL, **popen)
+        env=env, stdin=subprocess.DEVNULL)
 
 
 def _url(port: int) -> str:
@@ -152,7 +152,7 @@ class KeptServer(EarlyServer):
                         [sys.executable, "-m", "giodq.prefect_server", "--port", str(port), "--keep", str(keep_s)],
                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                         env={**os.environ, "PREFECT_HOME": str(home)}, cwd=home)
-                record = {"url": _url(port), "pid": keeper.pid, "python": sys.executable}
+                record = {"url": _url(port), "pid": keeper.pid, **_installation()}
                 (home / RECORD).write_text(json.dumps(record), encoding="utf-8")
         self.url, self.pid = record["url"], record["pid"]
         os.environ["PREFECT_API_URL"] = self.url
@@ -167,15 +167,24 @@ class KeptServer(EarlyServer):
 
 
 def _read_record(home: Path) -> dict | None:
-    """The kept server's record, if its keeper still runs (a record left by a machine that went
-    down names a process that is gone, or another one)."""
+    """The kept server's record, if its keeper still runs and runs this installation's Prefect (a
+    record left by a machine that went down names a process that is gone, or another one)."""
     try:
         record = json.loads((home / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("python") != sys.executable or not _is_keeper(record.get("pid")):
+    if not isinstance(record, dict) or any(record.get(k) != v for k, v in _installation().items()) \
+            or not _is_keeper(record.get("pid")):
         return None
     return record
+
+
+def _installation() -> dict:
+    """What a kept server must share with the command: the Python and the Prefect (an upgrade since
+    the server started: a new one)."""
+    from importlib.metadata import version
+
+    return {"python": sys.executable, "prefect": version("prefect")}
 
 
 def _is_keeper(pid) -> bool:

@@ -9,7 +9,7 @@ import sys
 import time
 
 from conftest import ROOT, SAMPLES
-from giodq.prefect_server import RECORD, _answers, _is_keeper, _read_record
+from giodq.prefect_server import RECORD, _answers, _installation, _is_keeper, _read_record
 
 
 def _giodq(*args, home, keep_s):
@@ -50,8 +50,7 @@ def test_the_next_command_uses_the_kept_server_which_stops_once_idle(tmp_path):
 def test_a_record_naming_another_process_is_not_a_kept_server(tmp_path):
     # a machine that went down leaves a record naming a process that is gone, or its number reused
     for pid in (os.getpid(), 2 ** 22 + 1):
-        (tmp_path / RECORD).write_text(json.dumps({"url": "http://127.0.0.1:9/api", "pid": pid,
-                                                   "python": sys.executable}))
+        (tmp_path / RECORD).write_text(json.dumps({"url": "http://127.0.0.1:9/api", "pid": pid, **_installation()}))
         assert _read_record(tmp_path) is None
     (tmp_path / RECORD).write_text("{not json")
     assert _read_record(tmp_path) is None
