@@ -69,3 +69,15 @@ def test_a_bug_on_one_file_fails_that_input_only(monkeypatch):
     monkeypatch.setattr(tables, "read_tables", boom)
     e = extract_report("odd.txt", "规章 | 1 | 0 | 3 |\n".encode())
     assert e.status == "failed" and e.error.startswith("extract:") and "unexpected layout" in e.error
+
+
+def test_a_decoding_full_of_control_characters_is_not_text():
+    from giodq.extract.decode import _looks_like_text
+
+    text = "政府信息公开工作年度报告\t\n\r\f" * 50   # tabs, line and form feeds are text
+    assert _looks_like_text(text)
+    few = text + "\x0b\x1b"                       # a stray escape or two: still text
+    assert _looks_like_text(few)
+    many = text + "\x01\x1f\x0b" * (len(text) // 200)   # more than one in 200 characters: not text
+    assert not _looks_like_text(many)
+    assert not _looks_like_text("报告\x00")

@@ -74,7 +74,7 @@ def decode(data: bytes, kind: str = "text", limits: Limits | None = None) -> str
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-        # checked before _looks_like_text, which walks every character in Python
+        # checked before _looks_like_text, which reads every character
         reason = text_reason(len(text), limits) if limits else None
         if reason:
             raise NotAReport(reason)
@@ -83,9 +83,14 @@ def decode(data: bytes, kind: str = "text", limits: Limits | None = None) -> str
     raise NotAReport("undecodable: 字节无法按 UTF-8、GBK/GB18030 或 Big5 解码为文本")
 
 
+# the C0 control characters a text does not hold (tab, line feed, form feed and carriage return it does)
+CONTROLS = tuple(chr(i) for i in range(32) if chr(i) not in "\t\n\r\f")
+
+
 def _looks_like_text(text: str) -> bool:
     """Reject decodings full of control characters (a binary file that happens to decode)."""
     if "\x00" in text:
         return False
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    # str.count per control character runs in C; a loop over the characters took ~0.5 ms per report
+    controls = sum(text.count(c) for c in CONTROLS)
     return controls <= max(2, len(text) // 200)
