@@ -151,3 +151,25 @@ def test_scipy_stats_waits_for_its_first_use():
             "assert scipy.stats.norm.cdf(0) == 0.5\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_report_page_lays_out_every_cell_under_its_row_and_column_whatever_the_order():
+    from giodq.publish.review import _tables
+
+    report = next(r for r in _reports() if r.format == "2021")
+    cells = list(report.raw.items())
+    key = "t3.new_received.total"
+    cells = [(k, None if k == key else ("" if k == "t4.review.total" else v)) for k, v in cells]
+    tables = _tables(cells)
+    assert [t["title"] for t in tables] == list(fr.cm.TABLES.values())
+    shown = {}
+    for t in tables:
+        for label, row in t["rows"]:
+            for col, cell in zip(t["cols"], row):
+                shown[(t["title"], label, col)] = cell
+    for k, v in cells:
+        c = fr.cm.all_cells()[k]
+        want = ("giodq-missing", "未读取") if v is None else ("giodq-blank", "（空白）") if v == "" else ("", v)
+        assert shown[(fr.cm.TABLES[c.table], c.row_label, c.col_label)] == want, k
+    assert sum(cell == ("giodq-na", "") for cell in shown.values()) == len(shown) - len(cells)
+    assert _tables(list(reversed(cells)))[0]["rows"][0][0] == tables[0]["rows"][-1][0]   # rows as the cells name them

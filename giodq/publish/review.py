@@ -11,6 +11,7 @@ sentences) is shown as text, never run.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote
 
@@ -96,23 +97,34 @@ def _duplicate_groups(reports: pd.DataFrame) -> list[dict]:
 def _tables(cells) -> list[dict]:
     """The report's cells (pairs of key and raw text) laid out as its tables (raw text as written;
     missing shown as such)."""
-    raw = {k: (None if pd.isna(v) else v) for k, v in cells}  # NA: not located
+    raw = {k: (None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v)
+           for k, v in cells}  # NA: not located
+    # each cell as (class, text), worked out here: the page's grid is most of what Jinja draws
+    return [{"title": title, "cols": list(cols),
+             "rows": [(label, [_shown(_NA if k is None else raw[k]) for k in keys]) for label, keys in rows]}
+            for title, cols, rows in _layout(tuple(raw))]
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(keys: tuple[str, ...]) -> tuple:
+    """(title, column labels, ((row label, the key under each column or None), ...)) of each table
+    the keys are in, rows and columns in the order the keys first name them: the same for every
+    report of a format, so worked out once per format rather than once per page."""
     out = []
     for table, title in cm.TABLES.items():
-        keys = [k for k in raw if k.startswith(table + ".")]
-        if not keys:
+        mine = [k for k in keys if k.startswith(table + ".")]
+        if not mine:
             continue
-        rows: dict[str, dict] = {}
+        rows: dict[str, tuple[str, dict[str, str]]] = {}
         cols: list[str] = []
-        for k in keys:
+        for k in mine:
             c = cm.all_cells()[k]
-            rows.setdefault(c.row, {"label": c.row_label, "values": {}})["values"][c.col_label] = raw[k]
+            rows.setdefault(c.row, (c.row_label, {}))[1][c.col_label] = k
             if c.col_label not in cols:
                 cols.append(c.col_label)
-        # each cell as (class, text), worked out here: the page's grid is most of what Jinja draws
-        out.append({"title": title, "cols": cols,
-                    "rows": [(r["label"], [_shown(r["values"].get(c, _NA)) for c in cols]) for r in rows.values()]})
-    return out
+        out.append((title, tuple(cols), tuple((label, tuple(by_col.get(col) for col in cols))
+                                              for label, by_col in rows.values())))
+    return tuple(out)
 
 
 _NA = object()   # no such cell in this row of the table
