@@ -43,7 +43,8 @@ RECORD, LEASE, START, LOG = "giodq-server.json", "giodq-server.lease", "giodq-se
 
 
 def _prefect_home() -> Path:
-    return Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    # absolute: the keeper outlives the command, and is told the home by its command line
+    return Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser().absolute()
 
 
 def configured_api() -> str | None:
@@ -66,8 +67,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent():
+    """For Popen's preexec_fn: the child gets SIGTERM when the process that started it ends, however
+    it ends (SIGKILL, the OOM killer), rather than serve on alone (Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    parent = os.getpid()
+    prctl = ctypes.CDLL(None, use_errno=True).prctl   # looked up here, not in the forked child
+
+    def arrange() -> None:
+        prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+        if os.getppid() != parent:   # it ended before the signal was arranged
+            os._exit(1)
+    return arrange
+
+
 def _server(port: int) -> subprocess.Popen:
-    """Prefect's server (uvicorn) on 127.0.0.1:port, as Prefect starts its temporary one."""
+    """Prefect's server (uvicorn) on 127.0.0.1:port, as Prefect starts its temporary one; it ends
+    with the process that starts it."""
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
            "PREFECT__SERVER_FINAL": "1",
            # no block types to register in a temporary database (~0.8 s of its start)
@@ -77,7 +94,7 @@ def _server(port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "--lifespan", "on"],
-        env=env, stdin=subprocess.DEVNULL)
+        env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent())
 
 
 def _url(port: int) -> str:
@@ -136,45 +153,79 @@ class KeptServer(EarlyServer):
     the Prefect home, or started now. The command holds the lease until it exits."""
 
     def __init__(self, keep_s: float) -> None:
-        home = _prefect_home()
-        home.mkdir(parents=True, exist_ok=True)
+        self.home, self.keep_s = _prefect_home(), keep_s
+        self.home.mkdir(parents=True, exist_ok=True)
         # held (shared) for the command's life: the keeper cannot stop the server meanwhile
-        self._lease = open(home / LEASE, "a")   # noqa: SIM115 (closed when the process ends)
+        self._lease = open(self.home / LEASE, "a")   # noqa: SIM115 (closed when the process ends)
         fcntl.flock(self._lease, fcntl.LOCK_SH)
-        os.utime(home / LEASE)
-        with open(home / START, "a") as start:
+        _touch(self.home / LEASE)
+        self._find_or_start()
+        self._touch_at_exit = True
+        atexit.register(self._exit)   # the idle time counts from the last command's end
+
+    def _find_or_start(self) -> None:
+        with open(self.home / START, "a") as start:
             fcntl.flock(start, fcntl.LOCK_EX)
-            record = _read_record(home)
+            record = _read_record(self.home)
+            self.started = record is None
             if record is None:
                 port = _free_port()
-                with open(home / LOG, "ab") as log:
+                with open(self.home / LOG, "wb") as log:   # the last keeper's log only
                     keeper = subprocess.Popen(
-                        [sys.executable, "-m", "giodq.prefect_server", "--port", str(port), "--keep", str(keep_s)],
+                        [sys.executable, "-m", "giodq.prefect_server", "--home", str(self.home), "--port", str(port),
+                         "--keep", str(self.keep_s)],
                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                        env={**os.environ, "PREFECT_HOME": str(home)}, cwd=home)
-                record = {"url": _url(port), "pid": keeper.pid, **_installation()}
-                (home / RECORD).write_text(json.dumps(record), encoding="utf-8")
-        self.url, self.pid = record["url"], record["pid"]
+                        env={**os.environ, "PREFECT_HOME": str(self.home)})
+                record = {"port": port, "pid": keeper.pid, **_installation()}
+                (self.home / RECORD).write_text(json.dumps(record), encoding="utf-8")
+        self.url, self.pid = _url(record["port"]), record["pid"]
         os.environ["PREFECT_API_URL"] = self.url
-        atexit.register(os.utime, home / LEASE)   # the idle time counts from the last command's end
 
     def alive(self) -> bool:
-        return _is_keeper(self.pid)
+        return _is_keeper(self.pid, self.home)
 
-    def stop(self) -> None:   # kept for the next command; its keeper stops it
+    def wait(self, timeout_s: float) -> None:
+        """As EarlyServer's; a kept server that ended meanwhile (its keeper saw it exit) is started
+        again, once."""
+        try:
+            super().wait(timeout_s)
+        except RuntimeError:
+            if self.alive():
+                raise
+            self._find_or_start()
+            super().wait(timeout_s)
+
+    def stop(self) -> None:
+        """The command was refused before Prefect was used: a server it started itself is not kept
+        (a command that took it over meanwhile holds the lease, and keeps it)."""
+        if self.started:
+            self._touch_at_exit = False
+            with contextlib.suppress(OSError):
+                os.utime(self.home / LEASE, (0, 0))   # idle since long ago: the keeper stops it
         if os.environ.get("PREFECT_API_URL") == self.url:
             del os.environ["PREFECT_API_URL"]
 
+    def _exit(self) -> None:
+        if self._touch_at_exit:
+            _touch(self.home / LEASE)
+
+
+def _touch(path: Path) -> None:
+    now = time.time()   # this machine's clock, as the keeper reads it (not a file server's)
+    with contextlib.suppress(OSError):
+        os.utime(path, (now, now))
+
 
 def _read_record(home: Path) -> dict | None:
-    """The kept server's record, if its keeper still runs and runs this installation's Prefect (a
-    record left by a machine that went down names a process that is gone, or another one)."""
+    """The kept server's record, if its keeper still runs, for this home, with this installation's
+    Python and Prefect (a record left by a machine that went down names a process that is gone, or
+    another one)."""
     try:
         record = json.loads((home / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or any(record.get(k) != v for k, v in _installation().items()) \
-            or not _is_keeper(record.get("pid")):
+    if not isinstance(record, dict) or type(record.get("port")) is not int \
+            or any(record.get(k) != v for k, v in _installation().items()) or not _is_keeper(record.get("pid"), home):
         return None
     return record
 
@@ -187,13 +238,15 @@ def _installation() -> dict:
     return {"python": sys.executable, "prefect": version("prefect")}
 
 
-def _is_keeper(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
+def _is_keeper(pid, home: Path) -> bool:
+    """Process ``pid`` is the keeper of ``home``'s server (its command line says so)."""
+    if type(pid) is not int or pid <= 0:
         return False
     try:
-        return b"giodq.prefect_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
+    return b"giodq.prefect_server" in args and os.fsencode(home) in args
 
 
 def start_early() -> EarlyServer | None:
@@ -204,31 +257,40 @@ def start_early() -> EarlyServer | None:
     from giodq.settings import settings
 
     keep_s = settings().server_keep_s
-    return KeptServer(keep_s) if keep_s > 0 else EarlyServer()
+    if keep_s > 0:
+        try:
+            return KeptServer(keep_s)
+        except OSError:   # a Prefect home it cannot write: a server for this command only
+            pass
+    return EarlyServer()
 
 
 def flow_settings(server: EarlyServer | None):
-    """The Prefect settings a command's flow runs under. On giodq's temporary server, no flow-run
-    heartbeats: they let a server that outlives a run tell that it crashed, and this one stops with
-    the command, while the heartbeat thread sleeps in 1 s steps and is joined as the flow ends (up
-    to 1 s of every command). A configured server keeps Prefect's own settings."""
+    """The Prefect settings a command's flow runs under. On giodq's own server: its address (Prefect
+    read its settings at import, before a kept server that had ended was started again), and no
+    flow-run heartbeats: the heartbeat thread sleeps in 1 s steps and is joined as the flow ends (up
+    to 1 s of every command), and nothing watches them on a server giodq starts for itself. A
+    configured server keeps Prefect's own settings."""
     if server is None:
         return contextlib.nullcontext()
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_API_URL: server.url})
 
 
-def keep(port: int, keep_s: float, poll_s: float = 2.0) -> int:
+def keep(home: Path, port: int, keep_s: float, poll_s: float = 2.0) -> int:
     """The keeper: run the server until no command holds the lease and none touched it for
     ``keep_s``, or until the server exits."""
-    home = _prefect_home()
     server = _server(port)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
-        while not stopping and server.poll() is None:
-            time.sleep(min(poll_s, keep_s))
+        while not stopping:
+            try:   # a server that exits ends the keeper at once (the next command starts another)
+                server.wait(timeout=min(poll_s, keep_s))
+                break
+            except subprocess.TimeoutExpired:
+                pass
             with open(home / LEASE, "a") as lease:
                 try:
                     fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -258,7 +320,8 @@ def _forget(home: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m giodq.prefect_server",
                                      description="keep giodq's Prefect server for the next commands")
+    parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--keep", type=float, required=True)
     args = parser.parse_args()
-    sys.exit(keep(args.port, args.keep))
+    sys.exit(keep(args.home, args.port, args.keep))

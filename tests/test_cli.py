@@ -86,9 +86,12 @@ def test_flows_on_the_temporary_server_send_no_heartbeats():
 
     from giodq.prefect_server import flow_settings
 
+    from types import SimpleNamespace
+
     configured = get_current_settings().flows.heartbeat_frequency
     assert configured is not None
-    with flow_settings(object()):   # giodq's temporary server
+    with flow_settings(SimpleNamespace(url="http://127.0.0.1:9/api")):   # giodq's own server
         assert get_current_settings().flows.heartbeat_frequency is None
+        assert get_current_settings().api.url == "http://127.0.0.1:9/api"
     with flow_settings(None):       # a configured server
         assert get_current_settings().flows.heartbeat_frequency == configured
