@@ -136,6 +136,9 @@ class EarlyServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._unset_url()
+
+    def _unset_url(self) -> None:
         if os.environ.get("PREFECT_API_URL") == self.url:
             del os.environ["PREFECT_API_URL"]
 
@@ -200,20 +203,20 @@ class KeptServer(EarlyServer):
         (a command that took it over meanwhile holds the lease, and keeps it)."""
         if self.started:
             self._touch_at_exit = False
-            with contextlib.suppress(OSError):
-                os.utime(self.home / LEASE, (0, 0))   # idle since long ago: the keeper stops it
-        if os.environ.get("PREFECT_API_URL") == self.url:
-            del os.environ["PREFECT_API_URL"]
+            _touch(self.home / LEASE, at=0)   # idle since long ago: the keeper stops it
+        self._unset_url()
 
     def _exit(self) -> None:
         if self._touch_at_exit:
             _touch(self.home / LEASE)
 
 
-def _touch(path: Path) -> None:
-    now = time.time()   # this machine's clock, as the keeper reads it (not a file server's)
+def _touch(path: Path, at: float | None = None) -> None:
+    """Set the file's times to ``at``, by default now on this machine's clock (as the keeper reads
+    it; not a file server's)."""
+    at = time.time() if at is None else at
     with contextlib.suppress(OSError):
-        os.utime(path, (now, now))
+        os.utime(path, (at, at))
 
 
 def _read_record(home: Path) -> dict | None:
