@@ -20,6 +20,7 @@ from prefect.utilities.hashing import hash_objects
 
 from giodq.extract import batch
 from giodq.extract.batch import PDF_WORK, work  # noqa: F401 (what the flow weighs)
+from giodq.extract.packed import pack
 
 
 def content_key(_context, parameters) -> str:
@@ -50,7 +51,8 @@ def extract_batch(source: str, keys: list[str], known: dict[str, str], index: in
         reports = batch.extract_batch(source, readable)
     get_run_logger().info("batch %d/%d: %d reports, %d read, %d failed (process %d)", index + 1, total, len(keys),
                           len(data), sum(r.status != "ok" for r in reports) + len(unreadable), os.getpid())
-    return unreadable + reports
+    # packed here, on every core: the run's process holds a province's reports until they are validated
+    return unreadable + [pack(r) for r in reports]
 
 
 @contextlib.contextmanager

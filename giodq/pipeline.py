@@ -23,7 +23,9 @@ import pandas as pd
 from giodq import memory, preflight
 from giodq.district.figures import summary_frame
 from giodq.district.scope import District
+from giodq.categorical import concat
 from giodq.extract import Extracted
+from giodq.extract.packed import pack, unpack
 from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
 from giodq.ingest import UNREAD, InputRef, open_source
 from giodq.publish import store
@@ -41,7 +43,9 @@ from giodq.validate.duplicates import (
     flag_duplicates,
     inputs_frame,
 )
-from giodq.validate.frames import validation_frames
+from giodq.validate.chunks import unit_chunks
+from giodq.validate.frames import district_frames, other_reports, validation_frames
+from giodq.validate.merge import merge_suite_results
 from giodq.validate.rules import ERROR, WARNING, not_assessed
 from giodq.validate.run import validate
 from giodq.validate.suites import load_suites
@@ -138,22 +142,46 @@ class Validation:
 
 
 def validate_reports(reports: list[Extracted], previous=None, only: set[str] | None = None,
-                     district: District | None = None) -> Validation:
+                     district: District | None = None, chunk: int | None = None) -> Validation:
     """All reports of a run -> GX results over one batch per suite, and the findings read off them.
     ``previous``: (reports, cells) of the dataset already at OUT, for the cross-year rules.
     ``only``: run just these suites (a rerun re-checking a neighbour's cross-year rules).
-    ``district``: the roster, the years of the run and a rerun's other reports (coverage)."""
+    ``district``: the roster, the years of the run and a rerun's other reports (coverage).
+    A run of more than ``chunk`` reports (GIODQ_VALIDATE_CHUNK) is validated a chunk at a time, each
+    unit's reports in one chunk (the cross-year rules compare them), so that the frames of a province
+    are never all in memory: the district's own frames (units, coverage) are drawn once, the coverage
+    suite runs once, and each suite's results are merged into the result GX gives for the whole."""
     district = district or District()
-    frames = validation_frames(reports, previous, district=district)
-    results = validate(frames, {n: s for n, s in load_suites().items() if n in only} if only else None)
-    units = frames["units"].merge(frames["reports"][["report", "year"]], on="report", how="left")
-    return Validation(cells=frames["cells"], results=results,
+    suites = {n: s for n, s in load_suites().items() if not only or n in only}
+    previous = other_reports(previous, reports)
+    whole = district_frames(reports, previous, district)
+    units, coverage, links = whole
+    parts, cells, years, skipped = [], [], [], fnd.NotAssessed()
+    chunks = unit_chunks(reports, links, chunk or settings().validate_chunk)
+    for i, part in enumerate(chunks):
+        frames = validation_frames([unpack(r) for r in part], previous, district=district, whole=whole)
+        # the coverage suite checks the district's frame, the same in every chunk: once
+        results = validate(frames, suites if i == 0 else {n: s for n, s in suites.items() if n != "coverage"})
+        parts.append(results)
+        cells.append(frames["cells"])
+        years.append(frames["reports"][["report", "year"]])
+        missed = fnd.not_assessed(frames, results)
+        skipped.update(missed)
+        skipped.why.update(missed.why)
+        links_frame = frames["links"]
+        del frames, results, missed
+        if len(chunks) > 1:
+            log.info("validated chunk %d/%d: %d reports", i + 1, len(chunks), len(part))
+            memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
+    results = {n: merge_suite_results([p[n] for p in parts if n in p]) for n in suites}
+    units_years = units.merge(pd.concat(years, ignore_index=True), on="report", how="left")
+    return Validation(cells=cells[0] if len(cells) == 1 else concat(cells), results=results,
                       findings=fnd.with_units(fnd.scanned_as_warnings(fnd.results_to_findings(results),
-                                                                      {r.report for r in reports if r.scanned}), units),
-                      not_assessed=fnd.not_assessed(frames, results), units=frames["units"],
-                      coverage=frames["coverage_table"],
+                                                                      {r.report for r in reports if r.scanned}),
+                                              units_years),
+                      not_assessed=skipped, units=units, coverage=coverage,
                       roster=district.roster.frame() if district.roster is not None else None,
-                      links=dict(zip(frames["links"]["body"], frames["links"]["link"])))
+                      links=dict(zip(links_frame["body"], links_frame["link"])))
 
 
 def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:
@@ -353,7 +381,7 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
         if not isinstance(record, update.Declined):
             return record
         log.info("checking the whole district: %s", record.why)
-    reports = with_versions([r for part in buckets(refs, batch_size)
+    reports = with_versions([pack(r) for part in buckets(refs, batch_size)
                              for r in extract_batch(source, [ref.key for ref in part])], refs)
     t1, memory = time.perf_counter(), {"extract": peak_rss_mb()}
     validation = validate_reports(reports, current, district=district)

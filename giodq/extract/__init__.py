@@ -9,11 +9,13 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from giodq.extract import claims, layout, meta, ocr, parts, tables
 from giodq.extract.decode import NotAReport, decode, sniff
 from giodq.extract.limits import Limits, input_reason
+from giodq.extract.rawcells import RawCells
 from giodq.extract.numbers import is_value_cell
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ class Extracted:
     published: date | None = None
     title_year: int | None = None     # the year the title names (form.year)
     period_year: int | None = None    # the year of the statistics period (form.year)
-    raw: dict[str, str | None] = field(default_factory=dict)
+    raw: Mapping[str, str | None] = field(default_factory=dict)   # RawCells where it is the format's
     problems: list[str] = field(default_factory=list)   # what could not be read, and why (中文)
     placed: dict[str, str] = field(default_factory=dict)  # table rows in doubt (placed by position, OCR) -> why (中文)
     scanned: bool = False                                   # a scan: tables and text read by OCR
@@ -47,6 +49,7 @@ class Extracted:
     parts: parts.Parts | None = None                              # the six parts of the format (form.sections)
     part_five: claims.PartFive | None = None                      # what part five states (narrative.problems)
     sentence_hashes: list[str] = field(default_factory=list)      # the narrative's sentences (cross_year.copied)
+    packed: bytes | None = None   # raw, placed, ocr and the narrative as bytes while a run waits (extract/packed.py)
 
 
 def failed(report: str, data: bytes, reason: str) -> Extracted:
@@ -141,7 +144,7 @@ def _read(report: str, sha: str, doc: Document) -> Extracted:
         report=report, sha256=sha, media=doc.media, scanned=doc.scanned,
         title=meta.find_title(page), body=meta.find_body(page), year=year, format=fmt,
         published=meta.find_published(page), title_year=title_year, period_year=period_year,
-        raw=read.raw, problems=notes + read.problems, placed=read.placed, ocr=by_ocr,
+        raw=RawCells.of(fmt, read.raw), problems=notes + read.problems, placed=read.placed, ocr=by_ocr,
         claims=claims.read_claims(sentences) + claims.read_enumerations(paras), shares=claims.read_shares(paras),
         placeholders=claims.read_placeholders(sentences),
         parts=six, part_five=claims.read_part_five(six.five) if six.at[4] is not None else None,

@@ -40,6 +40,7 @@ import pyarrow as pa
 from giodq import cells as cm
 from giodq.categorical import categorical, plain_strings
 from giodq.extract import Extracted, ocr
+from giodq.extract.rawcells import RawCells
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
 from giodq.district import coverage as cov
@@ -86,7 +87,7 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
         names.append(r.report)
         counts.append(len(fmt_keys))
         codes.append(fmt_codes)
-        raws.extend(map(r.raw.get, fmt_keys))
+        raws.extend(r.raw.values if isinstance(r.raw, RawCells) and r.raw.fmt == r.format else map(r.raw.get, fmt_keys))
         at += len(fmt_keys)
     cell = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
     report = categorical(names, np.repeat(np.arange(len(names), dtype=np.int32), counts))
@@ -609,19 +610,30 @@ def coverage_check_frame(coverage: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def other_reports(previous: tuple[pd.DataFrame, pd.DataFrame] | None,
+                  reports: list[Extracted]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``previous`` without the dataset's own copies of this run's inputs: not other reports."""
+    if previous is None:
+        return None
+    again = previous[0]["report"].isin([r.report for r in reports])
+    return (previous[0][~again], previous[1]) if again.any() else previous
+
+
 def validation_frames(reports: list[Extracted],
                       previous: tuple[pd.DataFrame, pd.DataFrame] | None = None,
                       roster_levels: dict[str, str] | None = None,
-                      district: District | None = None) -> dict[str, pd.DataFrame]:
+                      district: District | None = None,
+                      whole: tuple[pd.DataFrame, pd.DataFrame, dict[str, str]] | None = None) -> dict[str, pd.DataFrame]:
     """All the frames of a run, by batch name. ``previous``: (reports, cells) of the dataset already
     at OUT, for the cross-year rules; ``roster_levels``: report -> the roster's 层级 of its unit
     (taken from ``district``'s roster when it has one); ``district``: the roster, the years and a
-    rerun's other reports (frames ``units``, of the whole district, and ``coverage``)."""
+    rerun's other reports (frames ``units``, of the whole district, and ``coverage``).
+    ``whole``: ``reports`` are a chunk of the run (pipeline.validate_reports), and this is
+    district_frames of the whole run, ``previous`` already without the run's inputs (other_reports)."""
     district = district or District()
-    if previous is not None:   # the dataset's own copy of an input of this run is not another report
-        again = previous[0]["report"].isin([r.report for r in reports])
-        previous = (previous[0][~again], previous[1]) if again.any() else previous
-    units, coverage, links = district_frames(reports, previous, district)
+    if whole is None:
+        previous = other_reports(previous, reports)
+    units, coverage, links = whole or district_frames(reports, previous, district)
     if district.roster is not None:
         roster_levels = dict(zip(units.loc[units["level_source"] == "roster", "report"],
                                  units.loc[units["level_source"] == "roster", "level"]))

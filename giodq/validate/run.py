@@ -117,4 +117,7 @@ def validate(frames: dict[str, pd.DataFrame], suites: dict | None = None) -> dic
         results[name] = as_json | {"results": [_located(r, frame, INDEX_COLUMNS[batch]) for r in as_json["results"]]}
         log.info("suite %s: %d expectations, %d failed", name, len(result.results),
                  sum(not r.success for r in result.results))
+    # GX keeps the context as its project and the source's engine keeps every batch it loaded:
+    # a district's frames, held until the next validation otherwise
+    context.data_sources.delete(source.name)
     return results

@@ -1,0 +1,124 @@
+"""A province validated a chunk of units at a time (pipeline.validate_reports, GIODQ_VALIDATE_CHUNK):
+the same cells, findings, not-assessed rules, reports table and GX counts as the district validated
+in one batch; each unit's reports in one chunk; the suites' results merged as GX gives them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import read_fixture
+from giodq.extract import extract_report
+from giodq.pipeline import reports_table, validate_reports
+from giodq.preflight import check_district
+from giodq.validate.chunks import unit_chunks
+from giodq.validate.merge import NotMergeable, merge_suite_results
+from giodq.validate.suites import SUITES_DIR
+from test_cross_year import predecessor
+
+S004 = read_fixture("004_47717d3cd7e0ea5b.txt").decode()
+ROSTER = """单位名称,别名,层级,上级
+湛河区轻工路街道办事处,轻工路街道,乡镇街道,湛河区人民政府
+河东区中小企业发展服务中心,,部门,河东区人民政府
+淮安市人民政府,,本级政府,
+"""
+
+
+def _district_reports() -> list:
+    """Seeds and real reports, a street's reports over three years under two spellings (one with
+    a carry error), and a report with no body: units of one report and of several."""
+    names = [f"00{i}_" for i in range(5)]
+    seeds = sorted(p for p in (Path(__file__).parent / "fixtures").iterdir() if p.name[:4] in names)
+    real = ["guihuaping-street-2020.txt", "pingtan-zone-2021.txt", "xiongxian-township-2019.txt",
+            "shuyang-drc-2023.html", "shuyang-county-2025.md"]
+    reports = [extract_report(p.name, p.read_bytes()) for p in seeds]
+    reports += [extract_report(n, read_fixture(n)) for n in real]
+    street = "湛河区轻工路街道办事处 2024 年"
+    reports += [extract_report("street-2023.txt", predecessor(2, 3)),
+                extract_report("street-2024.txt", S004.encode()),
+                extract_report("alias-2022.txt", S004.replace(street, "轻工路街道 2022 年", 1).replace("2024", "2022").encode()),
+                extract_report("nobody.txt", "2024年政府信息公开工作年度报告\n一、总体情况\n".encode())]
+    return reports
+
+
+@pytest.fixture(scope="module")
+def whole_and_chunked(tmp_path_factory):
+    roster = tmp_path_factory.mktemp("roster") / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    district = check_district(str(roster), "2022-2024")
+    reports = _district_reports()
+    return reports, validate_reports(reports, district=district), validate_reports(reports, district=district, chunk=2)
+
+
+def test_chunks_give_what_the_whole_batch_gives(whole_and_chunked):
+    reports, whole, chunked = whole_and_chunked
+    assert len(unit_chunks(reports, chunked.links, 2)) > 3
+    # the same cells, each report's together; the chunks' one after the other (Parquet's rows have no order)
+    by_cell = lambda cells: cells.sort_values(["report", "key"]).reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(by_cell(whole.cells), by_cell(chunked.cells))
+    pd.testing.assert_frame_equal(whole.findings, chunked.findings)
+    pd.testing.assert_frame_equal(reports_table(reports, whole), reports_table(reports, chunked))
+    assert dict(whole.not_assessed) == dict(chunked.not_assessed)
+    assert whole.not_assessed.why == chunked.not_assessed.why
+    pd.testing.assert_frame_equal(whole.coverage, chunked.coverage)
+    # the pair across years was checked in one chunk: the street's 2024 report has its carry error
+    f = chunked.findings
+    assert "cross_year.carry" in set(f.loc[f["report"] == "street-2024.txt", "rule"])
+    assert "form.missing" in set(f["rule"])   # the coverage suite ran (once: the same findings)
+
+
+def test_merged_results_count_what_gx_counts_over_the_whole(whole_and_chunked):
+    _, whole, chunked = whole_and_chunked
+    assert list(whole.results) == list(chunked.results)
+    for suite in whole.results:
+        a, b = whole.results[suite], chunked.results[suite]
+        assert (a["success"], a["statistics"]) == (b["success"], b["statistics"]), suite
+        for x, y in zip(a["results"], b["results"]):
+            for k in ("element_count", "missing_count", "unexpected_count", "unexpected_percent",
+                      "unexpected_percent_total", "unexpected_index_column_names"):
+                assert x["result"].get(k) == y["result"].get(k), (suite, k)
+            rows = lambda r: sorted(json.dumps(v, sort_keys=True, default=str) for v in r["result"]["unexpected_index_list"])  # noqa: E731
+            assert rows(x) == rows(y), suite
+            assert len(y["result"]["partial_unexpected_list"]) == min(20, y["result"]["unexpected_count"])
+
+
+def test_a_unit_stays_in_one_chunk_and_chunks_keep_the_runs_order():
+    class R:
+        def __init__(self, report, body):
+            self.report, self.body = report, body
+
+    reports = [R("a1", "A"), R("b1", "B"), R("a2", "A 2"), R("x", None), R("c1", "C"), R("b2", "B")]
+    links = {"A": "a", "A 2": "a", "B": "b", "C": "c"}
+    chunks = unit_chunks(reports, links, 2)
+    assert [[r.report for r in c] for c in chunks] == [["a1", "a2"], ["b1", "b2"], ["x", "c1"]]
+    where = {r.report: i for i, c in enumerate(chunks) for r in c}
+    assert where["a1"] == where["a2"] and where["b1"] == where["b2"]
+    assert all([r.report for r in c] == [r.report for r in reports if r in c] for c in chunks)
+    assert sorted(where) == sorted(r.report for r in reports)
+    assert unit_chunks(reports, links, 10) == [reports]
+    assert unit_chunks([], links, 10) == [[]]
+
+
+def test_merge_refuses_what_chunks_cannot_decide():
+    result = {"suite_name": "s", "success": True, "statistics": {}, "meta": {}, "results": [{
+        "success": True, "exception_info": {"raised_exception": False},
+        "expectation_config": {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x", "mostly": 0.9},
+                               "meta": {}},
+        "result": {"element_count": 1, "unexpected_count": 0, "unexpected_list": [], "unexpected_index_list": []}}]}
+    with pytest.raises(NotMergeable, match="mostly"):
+        merge_suite_results([result, result])
+    other = json.loads(json.dumps(result))
+    other["results"][0]["expectation_config"]["kwargs"] = {"column": "y"}
+    with pytest.raises(NotMergeable):
+        merge_suite_results([other, result])
+
+
+def test_every_committed_expectation_is_row_wise():
+    """What the merge rests on (giodq/validate/merge.py): no expectation decides on a share."""
+    paths = list(SUITES_DIR.glob("*.json"))
+    assert len(paths) >= 17
+    for path in paths:
+        for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
+            assert e["kwargs"].get("mostly", 1) == 1, (path.name, e["type"])

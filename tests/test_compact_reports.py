@@ -1,0 +1,53 @@
+"""Reports held compactly while a province waits for validation: raw cells as the format's keys and
+a tuple (giodq/extract/rawcells.py), the cells and narrative packed into bytes (extract/packed.py),
+and validation of packed reports the same as of the reports as extracted."""
+import pickle
+
+import pandas as pd
+
+from conftest import read_fixture
+from giodq import cells as cm
+from giodq.extract import extract_report
+from giodq.extract.packed import pack, unpack
+from giodq.extract.rawcells import RawCells
+from giodq.pipeline import reports_table, validate_reports
+
+
+def test_raw_cells_read_as_the_dict_they_came_from():
+    e = extract_report("s.txt", read_fixture("004_47717d3cd7e0ea5b.txt"))
+    assert isinstance(e.raw, RawCells) and e.raw.fmt == e.format
+    plain = dict(e.raw)
+    assert list(plain) == [c.key for c in cm.cells_for(e.format)]
+    assert e.raw == plain and plain == e.raw
+    assert e.raw["t3.new_received.total"] == plain["t3.new_received.total"]
+    assert e.raw.get("no.such.key", "?") == "?" and "no.such.key" not in e.raw
+    back = pickle.loads(pickle.dumps(e))
+    assert back.raw == plain and isinstance(back.raw, RawCells)
+    assert len(pickle.dumps(e.raw)) < len(pickle.dumps(plain)) / 3
+
+
+def test_other_cells_stay_a_dict():
+    keys = [c.key for c in cm.cells_for("2021")]
+    assert RawCells.of("legacy", {}) == {} and not isinstance(RawCells.of("legacy", {}), RawCells)
+    partial = {k: "" for k in keys[:-1]}
+    assert RawCells.of("2021", partial) is partial
+    reordered = dict(reversed(list({k: "" for k in keys}.items())))
+    assert RawCells.of("2021", reordered) is reordered
+
+
+def test_packed_reports_validate_as_extracted():
+    reports = [extract_report(n, read_fixture(n)) for n in
+               ("004_47717d3cd7e0ea5b.txt", "002_40523efafb065443.txt", "guihuaping-street-2020.txt",
+                "shuyang-drc-2023.html")]
+    reports.append(extract_report("bad.txt", b"\x00\x01 not a report"))
+    packed = [pack(r) for r in reports]
+    assert all(p.packed and not p.raw and not p.claims and p.parts is None for p in packed if p.status == "ok")
+    assert packed[-1] is reports[-1]   # a failed input has nothing to pack
+    assert [unpack(p) for p in packed] == reports
+    assert all(len(p.packed) < len(pickle.dumps(r)) / 2 for p, r in zip(packed, reports) if p.packed)
+    assert unpack(packed[0]) is not packed[0] and packed[0].packed   # the packed one stays packed
+    a, b = validate_reports(reports), validate_reports(packed)
+    pd.testing.assert_frame_equal(a.cells, b.cells)
+    pd.testing.assert_frame_equal(a.findings, b.findings)
+    assert dict(a.not_assessed) == dict(b.not_assessed)
+    pd.testing.assert_frame_equal(reports_table(reports, a), reports_table(packed, b))
