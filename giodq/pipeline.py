@@ -47,7 +47,7 @@ from giodq.validate.chunks import unit_chunks
 from giodq.validate.frames import district_frames, other_reports, validation_frames
 from giodq.validate.merge import merge_suite_results
 from giodq.validate.rules import ERROR, WARNING, not_assessed
-from giodq.validate.run import validate
+from giodq.validate.run import Checker
 from giodq.validate.suites import load_suites
 
 log = logging.getLogger(__name__)
@@ -158,21 +158,22 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     units, coverage, links = whole
     parts, cells, years, skipped = [], [], [], fnd.NotAssessed()
     chunks = unit_chunks(reports, links, chunk or settings().validate_chunk)
-    for i, part in enumerate(chunks):
-        frames = validation_frames([unpack(r) for r in part], previous, district=district, whole=whole)
-        # the coverage suite checks the district's frame, the same in every chunk: once
-        results = validate(frames, suites if i == 0 else {n: s for n, s in suites.items() if n != "coverage"})
-        parts.append(results)
-        cells.append(frames["cells"])
-        years.append(frames["reports"][["report", "year"]])
-        missed = fnd.not_assessed(frames, results)
-        skipped.update(missed)
-        skipped.why.update(missed.why)
-        links_frame = frames["links"]
-        del frames, results, missed
-        if len(chunks) > 1:
-            log.info("validated chunk %d/%d: %d reports", i + 1, len(chunks), len(part))
-            memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
+    with Checker(suites) as checker:
+        for i, part in enumerate(chunks):
+            frames = validation_frames([unpack(r) for r in part], previous, district=district, whole=whole)
+            # the coverage suite checks the district's frame, the same in every chunk: once
+            results = checker.validate(frames, [n for n in suites if i == 0 or n != "coverage"])
+            parts.append(results)
+            cells.append(frames["cells"])
+            years.append(frames["reports"][["report", "year"]])
+            missed = fnd.not_assessed(frames, results)
+            skipped.update(missed)
+            skipped.why.update(missed.why)
+            links_frame = frames["links"]
+            del frames, results, missed
+            if len(chunks) > 1:
+                log.info("validated chunk %d/%d: %d reports", i + 1, len(chunks), len(part))
+                memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
     results = {n: merge_suite_results([p[n] for p in parts if n in p]) for n in suites}
     units_years = units.merge(pd.concat(years, ignore_index=True), on="report", how="left")
     return Validation(cells=cells[0] if len(cells) == 1 else concat(cells), results=results,

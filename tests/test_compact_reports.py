@@ -21,6 +21,7 @@ def test_raw_cells_read_as_the_dict_they_came_from():
     assert e.raw == plain and plain == e.raw
     assert e.raw["t3.new_received.total"] == plain["t3.new_received.total"]
     assert e.raw.get("no.such.key", "?") == "?" and "no.such.key" not in e.raw
+    assert list(e.raw.values()) == list(plain.values()) and list(e.raw.items()) == list(plain.items())
     back = pickle.loads(pickle.dumps(e))
     assert back.raw == plain and isinstance(back.raw, RawCells)
     assert len(pickle.dumps(e.raw)) < len(pickle.dumps(plain)) / 3

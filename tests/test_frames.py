@@ -173,3 +173,21 @@ def test_a_report_page_lays_out_every_cell_under_its_row_and_column_whatever_the
         assert shown[(fr.cm.TABLES[c.table], c.row_label, c.col_label)] == want, k
     assert sum(cell == ("giodq-na", "") for cell in shown.values()) == len(shown) - len(cells)
     assert _tables(list(reversed(cells)))[0]["rows"][0][0] == tables[0]["rows"][-1][0]   # rows as the cells name them
+
+
+def test_a_pages_cells_are_its_rows_in_order_whether_the_reports_rows_are_together_or_not():
+    """docs._rows_by_report: each report's (key, raw) in the frame's order, from a run's cells (each
+    report's rows together: no sort, no copy) or from rows in any order (an update's, a subset)."""
+    from giodq.publish.docs import _rows_by_report
+
+    cells = fr.cells_frame(_reports()[:3])
+    names = list(dict.fromkeys(cells["report"].astype(str)))
+    shuffled = cells.sample(frac=1, random_state=1)
+    mixed = shuffled.assign(report=shuffled["report"].astype(str))   # plain strings, not a categorical
+    for frame in (cells, shuffled, mixed):
+        for drawn in (set(names), {names[1]}):
+            rows = _rows_by_report(frame, drawn, ["key", "raw"])
+            for name in names:
+                mine = frame[frame["report"].astype(str) == name]
+                want = list(zip(mine["key"].astype(str), [None if pd.isna(v) else v for v in mine["raw"]]))
+                assert rows(name) == (want if name in drawn else [])

@@ -18,10 +18,10 @@ def _keys(fmt: str) -> tuple[tuple[str, ...], dict[str, int]]:
 class RawCells(Mapping):
     """key -> the text as written ('' blank, None not located), for every canonical cell of ``fmt``,
     read-only; equal to the dict it was made from."""
-    __slots__ = ("fmt", "values")
+    __slots__ = ("fmt", "texts")
 
-    def __init__(self, fmt: str, values: tuple):
-        self.fmt, self.values = fmt, values
+    def __init__(self, fmt: str, texts: tuple):
+        self.fmt, self.texts = fmt, texts
 
     @classmethod
     def of(cls, fmt: str, raw: dict[str, str | None]) -> Mapping[str, str | None]:
@@ -32,20 +32,20 @@ class RawCells(Mapping):
         return cls(fmt, tuple(raw.values()))
 
     def __getitem__(self, key: str):
-        return self.values[_keys(self.fmt)[1][key]]
+        return self.texts[_keys(self.fmt)[1][key]]
 
     def get(self, key, default=None):
         at = _keys(self.fmt)[1].get(key)
-        return default if at is None else self.values[at]
+        return default if at is None else self.texts[at]
 
     def __iter__(self) -> Iterator[str]:
         return iter(_keys(self.fmt)[0])
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.texts)
 
     def __repr__(self) -> str:
         return f"RawCells({self.fmt!r}, {dict(self)!r})"
 
     def __reduce__(self):   # pickled as the format and the texts: the keys are not sent to and fro
-        return RawCells, (self.fmt, self.values)
+        return RawCells, (self.fmt, self.texts)

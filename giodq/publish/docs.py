@@ -296,28 +296,47 @@ def _rows_by_report(frame: pd.DataFrame | None, reports: set[str], columns: list
     the run (a sub-frame per report would cost milliseconds each, minutes for a province)."""
     if frame is None or not len(frame):
         return lambda report: []
-    mine = frame[frame["report"].isin(reports)]
+    drawn = frame["report"].isin(reports).to_numpy(dtype=bool)
+    mine = frame if drawn.all() else frame[drawn]   # a run draws every page: no copy of its cells
     if columns is None:   # whole rows (the findings: a few per report), made at once
         groups: dict[str, list] = {}
         for key, row in zip(mine["report"].to_numpy(dtype=object), mine.itertuples(index=False)):
             groups.setdefault(key, []).append(row)
         return lambda report: groups.get(report, [])
-    code, names = pd.factorize(mine["report"])
-    order = np.argsort(code, kind="stable")
-    counts = np.bincount(code, minlength=len(names))
-    span = {name: (int(end) - int(n), int(end)) for name, end, n in zip(names, np.cumsum(counts), counts)}
-    # a categorical (the run's keys) as its shared strings, one Python string per category (pandas'
-    # to_numpy makes one per cell: 250 MB for a district's keys); Arrow strings (raw) taken a report at a time
-    arrays = [pa.chunked_array(pa.array(mine[c].array)).combine_chunks()
-              if isinstance(mine[c].array, pd.arrays.ArrowStringArray) else objects(mine[c])
-              for c in columns]
+    by_report = mine["report"].array
+    code, names = ((np.asarray(by_report.codes), by_report.categories) if isinstance(by_report, pd.Categorical)
+                   else pd.factorize(mine["report"]))
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else np.zeros(0, dtype=np.int64)
+    if len(np.unique(code[starts])) == len(starts):   # each report's rows together, as a run writes them
+        order = None
+        span = {names[code[a]]: (int(a), int(b)) for a, b in zip(starts, np.r_[starts[1:], len(code)])}
+    else:
+        order = np.argsort(code, kind="stable")
+        counts = np.bincount(code, minlength=len(names))
+        span = {name: (int(end) - int(n), int(end)) for name, end, n in zip(names, np.cumsum(counts), counts)}
+    # a categorical (the run's keys) as its codes and one Python string per category (pandas' to_numpy
+    # makes one per cell: 250 MB for a district's keys); Arrow strings (raw) taken a report at a time
+    arrays = [_column(mine[c]) for c in columns]
 
     def rows(report: str) -> list[tuple]:
         if report not in span:
             return []
-        at = order[slice(*span[report])]
-        return list(zip(*(a.take(at).to_pylist() if isinstance(a, pa.Array) else a[at].tolist() for a in arrays)))
+        at = np.arange(*span[report]) if order is None else order[slice(*span[report])]
+        return list(zip(*(take(at) for take in arrays)))
     return rows
+
+
+def _column(column: pd.Series):
+    """at (positions) -> the column's values there as Python objects, without a copy of the column."""
+    values = column.array
+    if isinstance(values, pd.arrays.ArrowStringArray):
+        arrow = pa.chunked_array(pa.array(values)).combine_chunks()
+        return lambda at: arrow.take(at).to_pylist()
+    if isinstance(values, pd.Categorical):
+        codes, categories = np.asarray(values.codes), np.append(values.categories.to_numpy(dtype=object), None)
+        return lambda at: categories[codes[at]].tolist()   # code -1 (missing) -> None
+    plain = objects(column)
+    return lambda at: plain[at].tolist()
 
 
 def _report_page(site: Path, report, data: bytes | OSError | None, findings: list, cells: list,

@@ -87,7 +87,7 @@ def cells_frame(reports: list[Extracted]) -> pd.DataFrame:
         names.append(r.report)
         counts.append(len(fmt_keys))
         codes.append(fmt_codes)
-        raws.extend(r.raw.values if isinstance(r.raw, RawCells) and r.raw.fmt == r.format else map(r.raw.get, fmt_keys))
+        raws.extend(r.raw.texts if isinstance(r.raw, RawCells) and r.raw.fmt == r.format else map(r.raw.get, fmt_keys))
         at += len(fmt_keys)
     cell = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
     report = categorical(names, np.repeat(np.arange(len(names), dtype=np.int32), counts))

@@ -86,38 +86,56 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
+class Checker:
+    """A GX context holding the suites and an asset for each batch they read, for the validations of
+    one run (a province's chunks: pipeline.validate_reports), so that each chunk costs GX's checks and
+    not the context's setting up again (~0.25 s). A context manager: GX's data source is deleted at
+    the end, since GX keeps the context as its project and the source's engine keeps every batch it
+    loaded (a district's frames, held until the next validation otherwise)."""
+
+    def __init__(self, suites: dict | None = None):
+        self.context = ephemeral_context()
+        self.source = self.context.data_sources.add_pandas("giodq")
+        self.suites = {name: self.context.suites.add(suite) for name, suite in (suites or load_suites()).items()}
+        # an asset for each batch a suite reads (not for the frames only findings read: units, links)
+        self.batches = {name: self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}-run")
+                        for name in dict.fromkeys(SUITE_BATCH[suite] for suite in self.suites)}
+        self.columns = {name: suite_columns(suite, SUITE_BATCH[name]) for name, suite in self.suites.items()}
+        self.run_id = RunIdentifier(run_time=datetime.now(timezone.utc))
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.context.data_sources.delete(self.source.name)
+
+    def validate(self, frames: dict[str, pd.DataFrame], names=None) -> dict[str, dict]:
+        """frames (frames.validation_frames) -> {suite name: GX validation result as JSON}, for the
+        suites ``names`` (all of them when None)."""
+        results = {}
+        for name in (self.suites if names is None else names):
+            suite, batch = self.suites[name], SUITE_BATCH[name]
+            # a plain position index: GX names the failing rows by it (_located)
+            frame = frames[batch][[c for c in frames[batch].columns if c in self.columns[name]]].reset_index(drop=True)
+            # The validator a ValidationDefinition's run uses, without the rest of that run: it also
+            # serialises the result into the context's results store, which nothing here reads (the
+            # site is built from the JSON, publish/docs.py), at ~0.1 s a suite. (Batch.validate would
+            # fetch and fingerprint the frame twice.) No unexpected_index_query: a pandas expression
+            # listing every failing row, which no reviewer reads.
+            result = Validator(batch_definition=self.batches[batch], batch_parameters={"dataframe": frame},
+                               result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}
+                               ).validate_expectation_suite(suite)
+            result.meta["run_id"] = self.run_id
+            result.meta["validation_time"] = self.run_id.run_time
+            result.meta["batch_parameters"] = {"dataframe": DATAFRAME_REPLACEMENT_STR}   # as run() writes it
+            as_json = result.to_json_dict()
+            results[name] = as_json | {"results": [_located(r, frame, INDEX_COLUMNS[batch]) for r in as_json["results"]]}
+            log.info("suite %s: %d expectations, %d failed", name, len(result.results),
+                     sum(not r.success for r in result.results))
+        return results
+
+
 def validate(frames: dict[str, pd.DataFrame], suites: dict | None = None) -> dict[str, dict]:
     """frames (frames.validation_frames) -> {suite name: GX validation result as JSON}."""
-    suites = suites or load_suites()
-    context = ephemeral_context()
-    source = context.data_sources.add_pandas("giodq")
-    # an asset for each batch a suite reads (not for the frames only findings read: units, links)
-    batches = {name: source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}-run")
-               for name in dict.fromkeys(SUITE_BATCH[suite] for suite in suites)}
-    run_id = RunIdentifier(run_time=datetime.now(timezone.utc))
-    results = {}
-    for name, suite in suites.items():
-        batch = SUITE_BATCH[name]
-        suite = context.suites.add(suite)
-        needed = suite_columns(suite, batch)
-        # a plain position index: GX names the failing rows by it (_located)
-        frame = frames[batch][[c for c in frames[batch].columns if c in needed]].reset_index(drop=True)
-        # The validator a ValidationDefinition's run uses, without the rest of that run: it also
-        # serialises the result into the context's results store, which nothing here reads (the
-        # site is built from the JSON, publish/docs.py), at ~0.1 s a suite. (Batch.validate would
-        # fetch and fingerprint the frame twice.) No unexpected_index_query: a pandas expression
-        # listing every failing row, which no reviewer reads.
-        result = Validator(batch_definition=batches[batch], batch_parameters={"dataframe": frame},
-                           result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}
-                           ).validate_expectation_suite(suite)
-        result.meta["run_id"] = run_id
-        result.meta["validation_time"] = run_id.run_time
-        result.meta["batch_parameters"] = {"dataframe": DATAFRAME_REPLACEMENT_STR}   # as run() writes it
-        as_json = result.to_json_dict()
-        results[name] = as_json | {"results": [_located(r, frame, INDEX_COLUMNS[batch]) for r in as_json["results"]]}
-        log.info("suite %s: %d expectations, %d failed", name, len(result.results),
-                 sum(not r.success for r in result.results))
-    # GX keeps the context as its project and the source's engine keeps every batch it loaded:
-    # a district's frames, held until the next validation otherwise
-    context.data_sources.delete(source.name)
-    return results
+    with Checker(suites) as checker:
+        return checker.validate(frames)
