@@ -25,6 +25,7 @@ from giodq.district.figures import summary_frame
 from giodq.district.scope import District
 from giodq.categorical import concat
 from giodq.extract import Extracted
+from giodq.extract.digests import digests_column
 from giodq.extract.packed import pack, unpack
 from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
 from giodq.ingest import UNREAD, InputRef, open_source
@@ -211,6 +212,7 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
         })
     df = pd.DataFrame(rows)
     df["year"] = df["year"].astype("Int64")
+    df["sentence_hashes"] = digests_column(list(df["sentence_hashes"])) if len(df) else df["sentence_hashes"]
     return df.join(flag_duplicates(df))   # duplicates, duplicate_kind
 
 

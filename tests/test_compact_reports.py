@@ -52,3 +52,23 @@ def test_packed_reports_validate_as_extracted():
     pd.testing.assert_frame_equal(a.findings, b.findings)
     assert dict(a.not_assessed) == dict(b.not_assessed)
     pd.testing.assert_frame_equal(reports_table(reports, a), reports_table(packed, b))
+
+
+def test_sentence_digests_read_as_their_strings_and_are_written_as_lists():
+    from giodq.extract.digests import Digests, digests_column
+
+    hexes = ["0123456789abcdef", "fedcba9876543210", "00000000000000ff"]
+    d = Digests.of(hexes)
+    assert isinstance(d, Digests) and len(d.data) == 24
+    assert d == hexes and list(d) == hexes and d[1] == hexes[1] and d[-1] == hexes[-1] and d[:2] == hexes[:2]
+    assert set(d) == set(hexes) and len(d) == 3 and pickle.loads(pickle.dumps(d)) == hexes
+    assert Digests.of(["not hex at all!!", *hexes]) == ["not hex at all!!", *hexes]   # kept as written
+    assert not isinstance(Digests.of(["ABCDEF0123456789"]), Digests)   # not as the extraction writes them
+    column = digests_column([d, None, Digests.of([]), Digests.of(hexes[:1])])
+    assert column.tolist()[0] == hexes and column.isna().tolist() == [False, True, False, False]
+    assert list(column.tolist()[2]) == [] and list(column.tolist()[3]) == hexes[:1]
+    # a rerun's report from the dataset holds a plain list: the column is the same
+    assert digests_column([hexes, None]).tolist()[0] == hexes
+
+    e = extract_report("s.txt", read_fixture("004_47717d3cd7e0ea5b.txt"))
+    assert isinstance(e.sentence_hashes, Digests) and len(e.sentence_hashes) > 5

@@ -136,7 +136,8 @@ def test_the_district_figures_read_the_counted_cells_as_a_merge_on_strings_would
     want = counted.merge(strings.loc[strings["key"].isin(keys), ["report", "key", "value"]], on="report")
     got = figures._counted_cells(frames["cells"], counted, keys)
     assert len(got) > 100
-    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.astype({"key": "string"}).reset_index(drop=True))
+    pd.testing.assert_frame_equal(got.astype({"key": "string"}).reset_index(drop=True),
+                                  want.astype({"key": "string"}).reset_index(drop=True))
     pd.testing.assert_frame_equal(figures.summary_frame(frames["coverage_table"], frames["cells"]),
                                   figures.summary_frame(frames["coverage_table"], strings))
 

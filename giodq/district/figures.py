@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from giodq import cells as cm
-from giodq.categorical import objects
 from giodq.validate.frames import JUMP_COUNTS
 
 ALL_LEVELS = "全部"
@@ -47,10 +46,10 @@ def _counted_cells(cells: pd.DataFrame, counted: pd.DataFrame, keys: list[str]) 
     part = cells.loc[cells["key"].isin(keys).to_numpy(dtype=bool), ["report", "key", "value"]]
     report = part["report"].astype("category").array   # the run's cells are categoricals already
     code = pd.Index(report.categories).get_indexer(counted["report"])
-    values = pd.DataFrame({"code": np.asarray(report.codes, dtype=np.int64), "key": objects(part["key"]),
-                           "value": part["value"].to_numpy()})
-    mine = counted[code >= 0].assign(code=code[code >= 0]).merge(values, on="code").drop(columns="code")
-    return mine.astype({"key": "string"})
+    # the key stays a categorical (its codes): a province's summed cells are millions of rows
+    values = pd.DataFrame({"code": np.asarray(report.codes, dtype=np.int64),
+                           "key": part["key"].astype("category").array, "value": part["value"].to_numpy()})
+    return counted[code >= 0].assign(code=code[code >= 0]).merge(values, on="code").drop(columns="code")
 
 
 def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
@@ -61,13 +60,13 @@ def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for level_col in ("level", None):
         by = ["year", "level"] if level_col else ["year"]
-        g = mine.groupby([*by, "key"], sort=True)["value"]
+        g = mine.groupby([*by, "key"], sort=True, observed=True)["value"]
         agg = pd.DataFrame({"value": g.sum(min_count=1), "reports": g.count()}).reset_index()
         if not level_col:
             agg["level"] = ALL_LEVELS
         parts.append(agg)
     level_rows = pd.concat(parts, ignore_index=True).assign(scope="level", unit=None)
-    level_rows["label"] = level_rows["key"].map(cm.label)
+    level_rows["label"] = level_rows["key"].astype("string").map(cm.label)
 
     unit_parts = []
     for name, label, cell_keys in JUMP_COUNTS:

@@ -9,11 +9,12 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from giodq.extract import claims, layout, meta, ocr, parts, tables
 from giodq.extract.decode import NotAReport, decode, sniff
+from giodq.extract.digests import Digests
 from giodq.extract.limits import Limits, input_reason
 from giodq.extract.rawcells import RawCells
 from giodq.extract.numbers import is_value_cell
@@ -48,7 +49,7 @@ class Extracted:
     placeholders: list[str] = field(default_factory=list)         # sentences with template blanks
     parts: parts.Parts | None = None                              # the six parts of the format (form.sections)
     part_five: claims.PartFive | None = None                      # what part five states (narrative.problems)
-    sentence_hashes: list[str] = field(default_factory=list)      # the narrative's sentences (cross_year.copied)
+    sentence_hashes: Sequence[str] = field(default_factory=list)  # the narrative's sentences (cross_year.copied; Digests)
     packed: bytes | None = None   # raw, placed, ocr and the narrative as bytes while a run waits (extract/packed.py)
 
 
@@ -148,5 +149,5 @@ def _read(report: str, sha: str, doc: Document) -> Extracted:
         claims=claims.read_claims(sentences) + claims.read_enumerations(paras), shares=claims.read_shares(paras),
         placeholders=claims.read_placeholders(sentences),
         parts=six, part_five=claims.read_part_five(six.five) if six.at[4] is not None else None,
-        sentence_hashes=claims.sentence_hashes(sentences),
+        sentence_hashes=Digests.of(claims.sentence_hashes(sentences)),
     )

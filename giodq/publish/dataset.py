@@ -69,6 +69,11 @@ def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     # OCR columns of a run without scans) is null throughout; categoricals (the run's cells) as the
     # plain strings the schema and the pandas metadata name
     df = plain_strings(df)
+    # Arrow lists (reports' sentence_hashes) as Python objects, a row group at a time: the file's pandas
+    # metadata then names a type every pandas reads back
+    nested = [c for c in df.columns if isinstance(df[c].dtype, pd.ArrowDtype) and pa.types.is_list(df[c].dtype.pyarrow_dtype)]
+    if nested:
+        df = df.astype({c: object for c in nested})
     lacking = {f.name: pa.nulls(len(df), f.type) for f in schema if f.name not in df.columns}
     if not lacking:
         return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)
