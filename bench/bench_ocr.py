@@ -40,7 +40,7 @@ def _one(path: str) -> None:
     seconds = time.perf_counter() - t
     pages = _pages(data)
     print(json.dumps({"seconds": seconds, "pages": pages, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "raw": e.raw, "status": e.status, "scanned": e.scanned}))
+                      "raw": dict(e.raw), "status": e.status, "scanned": e.scanned}))
 
 
 def _pages(data: bytes) -> int:

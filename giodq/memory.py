@@ -27,17 +27,23 @@ MAPPED_FROM = 4 << 20
 def hold_less() -> None:
     """Once per process; a no-op where the C library is not glibc."""
     pa.set_memory_pool(pa.system_memory_pool())
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    libc = _libc()
+    if libc is not None and hasattr(libc, "mallopt"):   # not glibc (musl, macOS): their allocators decide
         libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM)
-    except (OSError, AttributeError):   # not glibc (musl, macOS): their allocators decide
-        pass
 
 
 def give_back() -> None:
     """Free pages inside glibc's heaps returned to the system (malloc_trim): between the chunks of a
     province's validation, what one chunk's frames left in holes is not counted with the next's."""
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc():
+    """The C library, looked up once (find_library runs ldconfig); None where it cannot be loaded."""
     try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None

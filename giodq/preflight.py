@@ -23,6 +23,10 @@ class CommandError(ValueError):
 
 def check_run(source: str, out: str) -> None:
     """SOURCE readable, OUT writable and not inside SOURCE. Raises CommandError."""
+    from giodq.settings import settings
+
+    if settings().validate_chunk < 1:
+        raise CommandError(f"GIODQ_VALIDATE_CHUNK 须至少为 1 (must be at least 1, not {settings().validate_chunk})")
     _check_source(source)
     _check_apart(source, out)
     _check_out(out)

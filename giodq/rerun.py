@@ -52,7 +52,8 @@ def _from_dataset(row: pd.Series, cells: pd.DataFrame) -> Extracted:
     scanned = row.get("ocr")   # a scan's findings stay warnings when its cross-year rules are re-checked
     return Extracted(report=row["report"], sha256=row["sha256"], body=row["body"], year=year,
                      format=row["format"], raw=raw, scanned=bool(pd.notna(scanned) and scanned),
-                     sentence_hashes=list(hashes) if hashes is not None and not isinstance(hashes, float) else [])
+                     # missing: None, NaN or pd.NA (a dataset written before the column, beside a new row)
+                     sentence_hashes=list(hashes) if pd.api.types.is_list_like(hashes) else [])
 
 
 def _successors(report: Extracted, reports: pd.DataFrame, link: pd.Series) -> pd.DataFrame:

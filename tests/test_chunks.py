@@ -122,3 +122,33 @@ def test_every_committed_expectation_is_row_wise():
     for path in paths:
         for e in json.loads(path.read_text(encoding="utf-8"))["expectations"]:
             assert e["kwargs"].get("mostly", 1) == 1, (path.name, e["type"])
+
+
+def test_what_gx_could_not_evaluate_stops_the_run_chunked_or_not():
+    """GX writes a failed metric's error under the metric's id, not at the top of exception_info:
+    never read as "no finding", nor merged as if it were a result."""
+    from giodq.validate.findings import results_to_findings
+
+    by_metric = {"MetricConfigurationID(('column_values.nonnull.unexpected_count', ...))": {
+        "raised_exception": True, "exception_traceback": "...", "exception_message": "unsupported operand"}}
+    failed = {"success": False, "exception_info": by_metric, "result": {},
+              "expectation_config": {"type": "expect_sums_to_balance", "kwargs": {"column": "x"},
+                                     "meta": {"finding": "balance", "rule_id": "t3.flow"}}}
+    fine = json.loads(json.dumps(failed)) | {"success": True, "exception_info": {"raised_exception": False},
+                                              "result": {"element_count": 0, "unexpected_count": 0,
+                                                         "unexpected_list": [], "unexpected_index_list": []}}
+    suite = lambda r: {"suite_name": "s", "success": r["success"], "statistics": {}, "meta": {}, "results": [r]}  # noqa: E731
+    merged = merge_suite_results([suite(fine), suite(failed)])
+    assert merged["results"][0]["exception_info"] == by_metric
+    for results in ({"s": suite(failed)}, {"s": merged}):
+        with pytest.raises(RuntimeError, match="unsupported operand"):
+            results_to_findings(results)
+
+
+def test_a_chunk_size_below_one_is_refused_before_anything_is_read(tmp_path, monkeypatch):
+    from giodq.preflight import CommandError, check_run
+
+    (tmp_path / "src").mkdir()
+    monkeypatch.setenv("GIODQ_VALIDATE_CHUNK", "0")
+    with pytest.raises(CommandError, match="GIODQ_VALIDATE_CHUNK"):
+        check_run(str(tmp_path / "src"), str(tmp_path / "out"))

@@ -72,3 +72,19 @@ def test_sentence_digests_read_as_their_strings_and_are_written_as_lists():
 
     e = extract_report("s.txt", read_fixture("004_47717d3cd7e0ea5b.txt"))
     assert isinstance(e.sentence_hashes, Digests) and len(e.sentence_hashes) > 5
+
+
+def test_a_rerun_reads_missing_digests_of_an_older_dataset_as_none_kept():
+    """A dataset written before reports.parquet had sentence_hashes, beside a rerun's new row (an
+    Arrow list column): the other reports' hashes are pd.NA, read as none kept."""
+    from giodq.extract.digests import Digests, digests_column
+    from giodq.rerun import _from_dataset
+
+    older = pd.DataFrame({"report": ["2023.txt"], "sha256": ["a"], "body": ["X"], "year": [2023], "format": ["2021"]})
+    new = pd.DataFrame({"report": ["2024.txt"], "sha256": ["b"], "body": ["X"], "year": [2024], "format": ["2021"],
+                        "sentence_hashes": digests_column([Digests(bytes(8))])})
+    reports = pd.concat([older, new], ignore_index=True)
+    cells = pd.DataFrame({"report": pd.Series([], dtype="string"), "key": pd.Series([], dtype="string"),
+                          "raw": pd.Series([], dtype="string")})
+    assert _from_dataset(reports.iloc[0], cells).sentence_hashes == []
+    assert _from_dataset(reports.iloc[1], cells).sentence_hashes == ["0000000000000000"]

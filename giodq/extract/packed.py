@@ -16,8 +16,6 @@ from dataclasses import replace
 from giodq.extract import Extracted
 
 PACKED = ("raw", "claims", "shares", "placeholders", "parts", "part_five", "ocr", "placed")
-_EMPTY = {"raw": {}, "claims": [], "shares": [], "placeholders": [], "parts": None, "part_five": None,
-          "ocr": {}, "placed": {}}
 
 
 def pack(report: Extracted) -> Extracted:
@@ -25,7 +23,9 @@ def pack(report: Extracted) -> Extracted:
     if report.packed is not None or report.status != "ok":
         return report
     data = zlib.compress(pickle.dumps(tuple(getattr(report, f) for f in PACKED), protocol=5), 1)
-    return replace(report, packed=data, **_EMPTY)
+    empty = {"raw": {}, "claims": [], "shares": [], "placeholders": [], "parts": None, "part_five": None,
+             "ocr": {}, "placed": {}}   # each report its own: none shared by every packed report
+    return replace(report, packed=data, **empty)
 
 
 def unpack(report: Extracted) -> Extracted:

@@ -262,6 +262,16 @@ _HANDLERS = {
 }
 
 
+def gx_error(result: dict) -> str | None:
+    """GX's message where it could not evaluate an expectation: its ``exception_info`` is flat, or
+    (a metric that failed) one entry per metric id; None where it evaluated it."""
+    info = result.get("exception_info") or {}
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "GX raised an exception")
+    return None
+
+
 def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
     """{suite: GX result JSON} -> the findings frame."""
     rows: list[dict] = []
@@ -269,9 +279,9 @@ def results_to_findings(results: dict[str, dict]) -> pd.DataFrame:
         for r in suite_result["results"]:
             if r["success"]:
                 continue
-            if r.get("exception_info", {}).get("raised_exception"):
-                raise RuntimeError(f"GX could not evaluate {r['expectation_config']['type']}: "
-                                   f"{r['exception_info'].get('exception_message')}")
+            error = gx_error(r)   # never read as "no finding": the run stops and says why
+            if error:
+                raise RuntimeError(f"GX could not evaluate {r['expectation_config']['type']}: {error}")
             cfg = r["expectation_config"]
             rows.extend(_HANDLERS[cfg["meta"]["finding"]](cfg, r["result"]))
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS)

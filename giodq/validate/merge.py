@@ -11,6 +11,8 @@ from __future__ import annotations
 from great_expectations.expectations.expectation import _format_map_output
 from great_expectations.util import convert_to_json_serializable
 
+from giodq.validate.findings import gx_error
+
 # validate/run.py asks GX for this result format; GX's default length of the partial lists
 RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 20, "include_unexpected_rows": False,
                  "return_unexpected_index_query": False}
@@ -48,8 +50,8 @@ def _merge_expectation(parts: list[dict]) -> dict:
     if config["kwargs"].get("mostly", 1) != 1:
         # success with ``mostly`` rests on the share over the whole batch, not on each chunk's
         raise NotMergeable(f"{config['type']} has mostly={config['kwargs']['mostly']}")
-    raised = next((p for p in parts if (p.get("exception_info") or {}).get("raised_exception")), None)
-    if raised is not None:   # GX could not evaluate it on a chunk: so it could not on the whole
+    raised = next((p for p in parts if gx_error(p)), None)
+    if raised is not None:   # GX could not evaluate it on a chunk, nor then on the whole: its error stands
         return raised
     found = [p["result"] for p in parts]
     if any("unexpected_list" not in f or "unexpected_index_list" not in f for f in found):
