@@ -32,11 +32,17 @@ def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
 def objects(column: pd.Series) -> np.ndarray:
     """A column as a numpy array of Python objects; a categorical's values share one string per
     category (pandas' to_numpy makes a string per row: hundreds of MB for a district's cells)."""
-    values = column.array
-    if not isinstance(values, pd.Categorical):
+    if not isinstance(column.array, pd.Categorical):
         return column.to_numpy(dtype=object)
-    categories = np.append(values.categories.to_numpy(dtype=object), None)   # code -1 (missing) -> None
-    return categories[np.asarray(values.codes)]
+    codes, strings = codes_and_strings(column)
+    return strings[codes]
+
+
+def codes_and_strings(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A categorical column's codes (a view) and its categories as Python objects, with None last for
+    code -1 (missing): ``strings[codes[at]]`` are the values at ``at``."""
+    values = column.array
+    return np.asarray(values.codes), np.append(values.categories.to_numpy(dtype=object), None)
 
 
 def with_sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:

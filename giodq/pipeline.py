@@ -21,13 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from giodq import memory, preflight
+from giodq.categorical import concat
 from giodq.district.figures import summary_frame
 from giodq.district.scope import District
-from giodq.categorical import concat
 from giodq.extract import Extracted
+from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
 from giodq.extract.digests import digests_column
 from giodq.extract.packed import pack, unpack
-from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
 from giodq.ingest import UNREAD, InputRef, open_source
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset

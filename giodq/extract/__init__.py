@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from giodq.extract import claims, layout, meta, ocr, parts, tables
 from giodq.extract.decode import NotAReport, decode, sniff
 from giodq.extract.digests import Digests
 from giodq.extract.limits import Limits, input_reason
-from giodq.extract.rawcells import RawCells
 from giodq.extract.numbers import is_value_cell
+from giodq.extract.rawcells import RawCells
 
 log = logging.getLogger(__name__)
 

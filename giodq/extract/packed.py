@@ -29,7 +29,9 @@ def pack(report: Extracted) -> Extracted:
 
 
 def unpack(report: Extracted) -> Extracted:
-    """The report as extraction gave it (a new object: the packed one stays packed)."""
+    """The report as extraction gave it (a new object: the packed one stays packed). ``packed`` is only
+    ever pack()'s own pickle of extracted objects, made in this run's workers (as Prefect's results
+    are pickles): a report's bytes and text are never read as a pickle, only held inside one as data."""
     if report.packed is None:
         return report
     return replace(report, packed=None, **dict(zip(PACKED, pickle.loads(zlib.decompress(report.packed)))))

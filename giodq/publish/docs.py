@@ -34,7 +34,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 
 from giodq import progress
-from giodq.categorical import objects
+from giodq.categorical import codes_and_strings, objects
 from giodq.ingest import open_source, read_many
 from giodq.publish import crops, dashboard, review, sources
 from giodq.publish.store import KEPT_ON_RERUN
@@ -333,8 +333,8 @@ def _column(column: pd.Series):
         arrow = pa.chunked_array(pa.array(values)).combine_chunks()
         return lambda at: arrow.take(at).to_pylist()
     if isinstance(values, pd.Categorical):
-        codes, categories = np.asarray(values.codes), np.append(values.categories.to_numpy(dtype=object), None)
-        return lambda at: categories[codes[at]].tolist()   # code -1 (missing) -> None
+        codes, strings = codes_and_strings(column)
+        return lambda at: strings[codes[at]].tolist()
     plain = objects(column)
     return lambda at: plain[at].tolist()
 

@@ -25,4 +25,3 @@ def unit_chunks(reports: list[Extracted], links: dict[str, str], size: int) -> l
             chunks.append([])
         chunks[-1].extend(members)
     return [[reports[i] for i in sorted(c)] for c in chunks]
-

@@ -40,9 +40,9 @@ import pyarrow as pa
 from giodq import cells as cm
 from giodq.categorical import categorical, plain_strings
 from giodq.extract import Extracted, ocr
-from giodq.extract.rawcells import RawCells
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
+from giodq.extract.rawcells import RawCells
 from giodq.district import coverage as cov
 from giodq.district.scope import District
 from giodq.validate import levels as lv

@@ -9,13 +9,11 @@ the counts add up, the failing rows are the chunks' failing rows one after the o
 from __future__ import annotations
 
 from great_expectations.expectations.expectation import _format_map_output
+from great_expectations.expectations.expectation_configuration import parse_result_format
 from great_expectations.util import convert_to_json_serializable
 
 from giodq.validate.findings import gx_error
-
-# validate/run.py asks GX for this result format; GX's default length of the partial lists
-RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": 20, "include_unexpected_rows": False,
-                 "return_unexpected_index_query": False}
+from giodq.validate.run import RESULT_FORMAT
 
 
 class NotMergeable(ValueError):
@@ -60,7 +58,7 @@ def _merge_expectation(parts: list[dict]) -> dict:
     missing = [f.get("missing_count") for f in found]
     nonnull = None if any(m is None for m in missing) else element_count - sum(missing)
     merged = _format_map_output(
-        result_format=RESULT_FORMAT,
+        result_format=parse_result_format(RESULT_FORMAT),   # with GX's defaults, as the chunks had it
         success=all(p["success"] for p in parts),
         element_count=element_count,
         nonnull_count=nonnull,

@@ -20,6 +20,10 @@ from giodq.validate.suites import SUITE_BATCH, load_suites
 
 log = logging.getLogger(__name__)
 
+# every failing row (findings are read off them); no unexpected_index_query: a pandas expression
+# listing every failing row, which no reviewer reads
+RESULT_FORMAT = {"result_format": "COMPLETE", "return_unexpected_index_query": False}
+
 
 
 def ephemeral_context():
@@ -123,7 +127,7 @@ class Checker:
             # fetch and fingerprint the frame twice.) No unexpected_index_query: a pandas expression
             # listing every failing row, which no reviewer reads.
             result = Validator(batch_definition=self.batches[batch], batch_parameters={"dataframe": frame},
-                               result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}
+                               result_format=RESULT_FORMAT
                                ).validate_expectation_suite(suite)
             result.meta["run_id"] = self.run_id
             result.meta["validation_time"] = self.run_id.run_time
