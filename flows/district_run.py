@@ -22,7 +22,6 @@ from flows.telling import previous_findings, tell
 from giodq import pipeline, preflight, progress, update
 from giodq.publish import store
 from giodq.publish.lock import lock
-from giodq.review.inbox import apply_inbox as apply_inbox_now
 from giodq.settings import settings
 
 
@@ -63,7 +62,9 @@ def update_release(source: str, out: str, order: list[str], reports, district, s
 @task(cache_policy=NO_CACHE)
 def apply_inbox(out: str) -> dict | None:
     """Reviewers' workbooks in OUT/reviews/inbox/, when nothing else changed."""
-    return apply_inbox_now(out)
+    from giodq.review.inbox import apply_inbox as apply_now   # republishes with GX: not in the workers (pipeline.py)
+
+    return apply_now(out)
 
 
 @task(cache_policy=NO_CACHE)

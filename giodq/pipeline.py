@@ -2,6 +2,10 @@
 
 The Prefect flow (flows/district_run.py) calls each stage as a task; ``run`` calls
 them in a row without Prefect, for tests and benchmarks.
+
+The validating and publishing stages import GX where they run, not here: a process pool's worker
+unpickles the flow (Prefect sends it with each task's context) and so imports the flow's module and
+this one, and GX would cost every extraction worker ~2.5 s and ~110 MB (tests/test_imports.py).
 """
 from __future__ import annotations
 
@@ -31,13 +35,11 @@ from giodq.extract.packed import pack, unpack
 from giodq.ingest import UNREAD, InputRef, open_source
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset
-from giodq.publish.docs import build_data_docs, run_name
 from giodq.publish.lock import lock
 from giodq.publish.review import Reviews
 from giodq.review import loop as review_loop
 from giodq.review.inbox import apply_inbox
 from giodq.settings import settings
-from giodq.validate import findings as fnd
 from giodq.validate.duplicates import (
     duplicate_groups,
     duplicates_record,
@@ -46,10 +48,7 @@ from giodq.validate.duplicates import (
 )
 from giodq.validate.chunks import unit_chunks
 from giodq.validate.frames import district_frames, other_reports, validation_frames
-from giodq.validate.merge import merge_suite_results
 from giodq.validate.rules import ERROR, WARNING, not_assessed
-from giodq.validate.run import Checker
-from giodq.validate.suites import load_suites
 
 log = logging.getLogger(__name__)
 memory.hold_less()   # the stages below run in this process, one after the other (memory.py)
@@ -152,6 +151,11 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     unit's reports in one chunk (the cross-year rules compare them), so that the frames of a province
     are never all in memory: the district's own frames (units, coverage) are drawn once, the coverage
     suite runs once, and each suite's results are merged into the result GX gives for the whole."""
+    from giodq.validate import findings as fnd   # these import GX: not at the top (see the module's note)
+    from giodq.validate.merge import merge_suite_results
+    from giodq.validate.run import Checker
+    from giodq.validate.suites import load_suites
+
     district = district or District()
     suites = {n: s for n, s in load_suites().items() if not only or n in only}
     previous = other_reports(previous, reports)
@@ -324,6 +328,8 @@ def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
 
 def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: dict, changed, t0: float,
            kept_from: Path | None, reviews: Reviews) -> dict:
+    from giodq.publish.docs import build_data_docs, run_name   # imports GX (see the module's note)
+
     district = {"coverage": validation.coverage,
                 "summary": summary_frame(validation.coverage, validation.cells) if validation.coverage is not None
                 else None}

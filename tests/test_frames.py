@@ -1,7 +1,6 @@
 """The validation frames are built on codes (categoricals) for speed; these hold them to what the
 plain pandas operations on strings give, and the dataset to plain strings."""
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -140,18 +139,6 @@ def test_the_district_figures_read_the_counted_cells_as_a_merge_on_strings_would
                                   want.astype({"key": "string"}).reset_index(drop=True))
     pd.testing.assert_frame_equal(figures.summary_frame(frames["coverage_table"], frames["cells"]),
                                   figures.summary_frame(frames["coverage_table"], strings))
-
-
-def test_scipy_stats_waits_for_its_first_use():
-    # GX imports it at load for an expectation no suite uses (giodq/imports.py); it must still work when used
-    code = ("import sys, giodq.validate, great_expectations\n"
-            "assert type(sys.modules['scipy.stats']).__name__ == '_LazyModule', type(sys.modules['scipy.stats'])\n"
-            "from scipy import stats\n"
-            "assert abs(stats.entropy([0.5, 0.5]) - 0.6931471805599453) < 1e-12\n"
-            "import scipy.stats\n"
-            "assert scipy.stats.norm.cdf(0) == 0.5\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
 
 
 def test_a_report_page_lays_out_every_cell_under_its_row_and_column_whatever_the_order():

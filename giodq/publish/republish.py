@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from giodq.publish import docs, store
+from giodq.publish import store
 from giodq.publish.dataset import write_dataset
 from giodq.publish.review import Reviews
 from giodq.s3 import s3_client, split_s3_uri
@@ -35,6 +35,8 @@ def republish(out: str, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd
               changed: set[str], reviews: Reviews) -> dict:
     """Publish the release described above (OUT's lock held by the caller); returns its record.
     The district's files (coverage, summary, roster) are the current release's, as they were."""
+    from giodq.publish import docs   # imports GX: not where the flow's module loads (pipeline.py's note)
+
     district = {name: data for name in store.DISTRICT_FILES if (data := store.read_dataset_file(out, name)) is not None}
     if store.is_s3(out):
         with tempfile.TemporaryDirectory(prefix="giodq-review-") as work:
