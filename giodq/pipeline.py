@@ -25,7 +25,6 @@ from pathlib import Path
 import pandas as pd
 
 from giodq import memory, preflight
-from giodq.categorical import concat
 from giodq.district.figures import summary_frame
 from giodq.district.scope import District
 from giodq.extract import Extracted
@@ -49,6 +48,7 @@ from giodq.validate.duplicates import (
 from giodq.validate.chunks import unit_chunks
 from giodq.validate.frames import district_frames, other_reports, validation_frames
 from giodq.validate.rules import ERROR, WARNING, not_assessed
+from giodq.validate.spool import CellSpool
 
 log = logging.getLogger(__name__)
 memory.hold_less()   # the stages below run in this process, one after the other (memory.py)
@@ -131,7 +131,7 @@ def changes(inputs: pd.DataFrame, current_reports: pd.DataFrame | None) -> dict[
 
 @dataclass
 class Validation:
-    cells: pd.DataFrame
+    cells: pd.DataFrame | CellSpool    # a province's on disk, by chunk (validate/spool.py: cell_parts, all_cells)
     results: dict[str, dict]           # suite -> GX validation result (JSON)
     findings: pd.DataFrame
     not_assessed: dict[str, list[str]] = field(default_factory=dict)
@@ -163,13 +163,17 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     units, coverage, links = whole
     parts, cells, years, skipped = [], [], [], fnd.NotAssessed()
     chunks = unit_chunks(reports, links, chunk or settings().validate_chunk)
+    spool = CellSpool() if len(chunks) > 1 else None   # a province's cells wait on disk (validate/spool.py)
     with Checker(suites) as checker:
         for i, part in enumerate(chunks):
             frames = validation_frames([unpack(r) for r in part], previous, district=district, whole=whole)
             # the coverage suite checks the district's frame, the same in every chunk: once
             results = checker.validate(frames, [n for n in suites if i == 0 or n != "coverage"])
             parts.append(results)
-            cells.append(frames["cells"])
+            if spool is not None:
+                spool.add(frames["cells"])
+            else:
+                cells.append(frames["cells"])
             years.append(frames["reports"][["report", "year"]])
             missed = fnd.not_assessed(frames, results)
             skipped.update(missed)
@@ -181,7 +185,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
                 memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
     results = {n: merge_suite_results([p[n] for p in parts if n in p]) for n in suites}
     units_years = units.merge(pd.concat(years, ignore_index=True), on="report", how="left")
-    return Validation(cells=cells[0] if len(cells) == 1 else concat(cells), results=results,
+    return Validation(cells=spool if spool is not None else cells[0], results=results,
                       findings=fnd.with_units(fnd.scanned_as_warnings(fnd.results_to_findings(results),
                                                                       {r.report for r in reports if r.scanned}),
                                               units_years),
@@ -333,6 +337,7 @@ def _write(folder: Path, table: pd.DataFrame, validation: Validation, record: di
     district = {"coverage": validation.coverage,
                 "summary": summary_frame(validation.coverage, validation.cells) if validation.coverage is not None
                 else None}
+    memory.give_back()   # the summed cells, not kept under the site's peak
     build_data_docs(validation.results, folder / "data_docs", table, validation.findings, validation.cells,
                     record["source"], changed, kept_from / "data_docs" if kept_from else None, reviews,
                     run_name(record), district=district)

@@ -37,6 +37,7 @@ from giodq.validate.duplicates import (
 )
 from giodq.update import recount, without
 from giodq.validate.rules import NO_REPORT, RULES
+from giodq.validate.spool import all_cells
 
 CROSS_YEAR = tuple(rule.id for rule in RULES if rule.id.startswith("cross_year."))
 CROSS_YEAR_SUITES = {suite for rule in RULES if rule.id in CROSS_YEAR for suite in rule.suites}
@@ -96,7 +97,7 @@ def _rerun(key: str, source: str, out: str, district: District) -> dict:
     district = District(district.roster, district.years, others)
     validation = validate_reports([report], (others, other_cells), district=district)
     new_row = reports_table([report], validation)
-    cells = concat([other_cells, validation.cells])
+    cells = concat([other_cells, all_cells(validation.cells)])
     reports = pd.concat([others, new_row], ignore_index=True)
     # the units of the whole district as the validation matched them (a new spelling may link
     # others), and its duplicates: a corrected file may end (or start) one

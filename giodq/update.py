@@ -31,6 +31,7 @@ from giodq.pipeline import Validation, peak_rss_mb, publish, reports_table, run_
 from giodq.publish import store
 from giodq.validate.duplicates import flag_duplicates
 from giodq.validate.rules import ERROR, WARNING
+from giodq.validate.spool import all_cells
 
 UNIT_COLUMNS = ["unit", "unit_match", "spelling", "level"]
 
@@ -84,7 +85,8 @@ def update(source: str, reports: list[Extracted], order: list[str],
     if why:
         return Declined(why)
     if context:
-        validation = replace(validation, cells=validation.cells[~validation.cells["report"].isin(beside)],
+        cells = all_cells(validation.cells)
+        validation = replace(validation, cells=cells[~cells["report"].isin(beside)],
                              findings=validation.findings[~validation.findings["report"].isin(beside)])
 
     table = pd.concat([others.drop(columns=["duplicates", "duplicate_kind"], errors="ignore"),
@@ -100,7 +102,7 @@ def update(source: str, reports: list[Extracted], order: list[str],
                 if k not in again and (_listed(d), _listed(t)) != (_listed(before.get(k)), _listed(kind.get(k)))}
 
     # the re-checked reports' cells come last: a district's cells are not sorted again for a few
-    cells = concat([without(old_cells, again), validation.cells])
+    cells = concat([without(old_cells, again), all_cells(validation.cells)])
     kept = old_findings[~old_findings["report"].isin(again) & (old_findings["rule"] != "form.missing")]
     findings = pd.concat([kept, validation.findings], ignore_index=True)
     findings = findings.sort_values(["report", "rule"], kind="stable").reset_index(drop=True)

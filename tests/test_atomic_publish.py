@@ -95,7 +95,7 @@ def test_a_local_run_that_dies_mid_publish_leaves_the_previous_dataset(tmp_path,
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr("giodq.pipeline.build_data_docs", broken)
+    monkeypatch.setattr("giodq.publish.docs.build_data_docs", broken)   # as the publish stage imports it
     with pytest.raises(OSError):
         run(str(src), tmp_path / "out")
     monkeypatch.undo()

@@ -4,6 +4,7 @@ in one batch; each unit's reports in one chunk; the suites' results merged as GX
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +12,12 @@ import pytest
 
 from conftest import read_fixture
 from giodq.extract import extract_report
+from giodq import pipeline
 from giodq.pipeline import reports_table, validate_reports
 from giodq.preflight import check_district
 from giodq.validate.chunks import unit_chunks
 from giodq.validate.merge import NotMergeable, merge_suite_results
+from giodq.validate.spool import CellSpool, all_cells
 from giodq.validate.suites import SUITES_DIR
 from test_cross_year import predecessor
 
@@ -26,21 +29,22 @@ ROSTER = """单位名称,别名,层级,上级
 """
 
 
-def _district_reports() -> list:
+def _district_files() -> list[tuple[str, bytes]]:
     """Seeds and real reports, a street's reports over three years under two spellings (one with
     a carry error), and a report with no body: units of one report and of several."""
     names = [f"00{i}_" for i in range(5)]
     seeds = sorted(p for p in (Path(__file__).parent / "fixtures").iterdir() if p.name[:4] in names)
     real = ["guihuaping-street-2020.txt", "pingtan-zone-2021.txt", "xiongxian-township-2019.txt",
             "shuyang-drc-2023.html", "shuyang-county-2025.md"]
-    reports = [extract_report(p.name, p.read_bytes()) for p in seeds]
-    reports += [extract_report(n, read_fixture(n)) for n in real]
     street = "湛河区轻工路街道办事处 2024 年"
-    reports += [extract_report("street-2023.txt", predecessor(2, 3)),
-                extract_report("street-2024.txt", S004.encode()),
-                extract_report("alias-2022.txt", S004.replace(street, "轻工路街道 2022 年", 1).replace("2024", "2022").encode()),
-                extract_report("nobody.txt", "2024年政府信息公开工作年度报告\n一、总体情况\n".encode())]
-    return reports
+    return [(p.name, p.read_bytes()) for p in seeds] + [(n, read_fixture(n)) for n in real] + [
+        ("street-2023.txt", predecessor(2, 3)), ("street-2024.txt", S004.encode()),
+        ("alias-2022.txt", S004.replace(street, "轻工路街道 2022 年", 1).replace("2024", "2022").encode()),
+        ("nobody.txt", "2024年政府信息公开工作年度报告\n一、总体情况\n".encode())]
+
+
+def _district_reports() -> list:
+    return [extract_report(name, data) for name, data in _district_files()]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,8 @@ def test_chunks_give_what_the_whole_batch_gives(whole_and_chunked):
     assert len(unit_chunks(reports, chunked.links, 2)) > 3
     # the same cells, each report's together; the chunks' one after the other (Parquet's rows have no order)
     by_cell = lambda cells: cells.sort_values(["report", "key"]).reset_index(drop=True)  # noqa: E731
-    pd.testing.assert_frame_equal(by_cell(whole.cells), by_cell(chunked.cells))
+    assert isinstance(chunked.cells, CellSpool) and not isinstance(whole.cells, CellSpool)
+    pd.testing.assert_frame_equal(by_cell(whole.cells), by_cell(all_cells(chunked.cells)))
     pd.testing.assert_frame_equal(whole.findings, chunked.findings)
     pd.testing.assert_frame_equal(reports_table(reports, whole), reports_table(reports, chunked))
     assert dict(whole.not_assessed) == dict(chunked.not_assessed)
@@ -152,3 +157,70 @@ def test_a_chunk_size_below_one_is_refused_before_anything_is_read(tmp_path, mon
     monkeypatch.setenv("GIODQ_VALIDATE_CHUNK", "0")
     with pytest.raises(CommandError, match="GIODQ_VALIDATE_CHUNK"):
         check_run(str(tmp_path / "src"), str(tmp_path / "out"))
+
+
+def _rows(path: Path) -> list[str]:
+    """A Parquet file's rows as a sorted list (its rows have no order), every column as read."""
+    frame = pd.read_parquet(path)
+    return sorted(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False)
+                  for row in frame.astype(object).where(frame.notna(), None).to_dict("records"))
+
+
+def test_a_province_published_from_its_chunks_is_the_district_published_whole(tmp_path, monkeypatch):
+    """The cells wait on disk by chunk (validate/spool.py) and are published a chunk at a time: the
+    same dataset, summary and report pages as a district validated in one batch."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, data in _district_files():
+        (src / name).write_bytes(data)
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    outs = {}
+    for name, chunk in (("whole", "10000"), ("chunked", "2")):
+        monkeypatch.setenv("GIODQ_VALIDATE_CHUNK", chunk)
+        outs[name] = tmp_path / name
+        pipeline.run(str(src), outs[name], roster=str(roster), years="2022-2024")
+    whole, chunked = (outs[n] / "dataset" for n in ("whole", "chunked"))
+    files = sorted(p.name for p in whole.glob("*.parquet"))
+    assert {"cells.parquet", "summary.parquet", "reports.parquet", "findings.parquet"} <= set(files)
+    for name in files:
+        assert _rows(whole / name) == _rows(chunked / name), name
+    assert len(pd.read_parquet(whole / "cells.parquet")) > 1000
+    pages = sorted(p.name for p in (outs["whole"] / "data_docs" / "reports").glob("*.html"))
+    readable = pd.read_parquet(whole / "reports.parquet").query("status == 'ok'")
+    assert len(pages) == len(readable) >= 9
+    assert pages == sorted(p.name for p in (outs["chunked"] / "data_docs" / "reports").glob("*.html"))
+    for page in pages:
+        # the same page, but for the time of the GX run its links name
+        a, b = (re.sub(r"\d{8}T\d{6}\.\d{6}Z", "TIME", (outs[n] / "data_docs" / "reports" / page).read_text(encoding="utf-8"))
+                for n in ("whole", "chunked"))
+        assert a == b, page
+        assert "<td" in a
+
+
+def test_a_spool_keeps_its_frames_exactly_travels_as_them_and_leaves_nothing(tmp_path):
+    import pickle
+
+    reports = _district_reports()[:4]
+    from giodq.validate.frames import cells_frame
+
+    frames = [cells_frame(reports[:2]), cells_frame(reports[2:])]
+    spool = CellSpool()
+    for f in frames:
+        spool.add(f)
+    assert len(spool) == sum(map(len, frames))
+    for got, want in zip(spool.parts(), frames):
+        pd.testing.assert_frame_equal(got, want)
+    folder = spool._dir
+    assert folder.is_dir() and oct(folder.stat().st_mode)[-3:] == "700"
+    copy = pickle.loads(pickle.dumps(spool))   # a Dask worker's result: the frames, not the folder
+    spool.close()
+    assert not folder.exists()
+    from giodq.categorical import concat
+
+    pd.testing.assert_frame_equal(all_cells(copy), concat(frames))
+    other = copy._dir
+    del copy
+    import gc
+    gc.collect()
+    assert not other.exists()

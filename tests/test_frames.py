@@ -132,8 +132,10 @@ def test_the_district_figures_read_the_counted_cells_as_a_merge_on_strings_would
     counted = figures.counted_reports(frames["coverage_table"])
     keys = figures.summed_keys()
     strings = plain_strings(frames["cells"])
-    want = counted.merge(strings.loc[strings["key"].isin(keys), ["report", "key", "value"]], on="report")
+    want = counted.assign(row=range(len(counted))).merge(
+        strings.loc[strings["key"].isin(keys), ["report", "key", "value"]], on="report")[["row", "key", "value"]]
     got = figures._counted_cells(frames["cells"], counted, keys)
+    got = got.iloc[got["row"].argsort(kind="stable")]
     assert len(got) > 100
     pd.testing.assert_frame_equal(got.astype({"key": "string"}).reset_index(drop=True),
                                   want.astype({"key": "string"}).reset_index(drop=True))

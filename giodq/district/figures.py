@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from giodq import cells as cm
+from giodq.categorical import concat
 from giodq.validate.frames import JUMP_COUNTS
+from giodq.validate.spool import CellSpool, cell_parts
 
 ALL_LEVELS = "全部"
 NO_LEVEL = "未能确定"
@@ -39,23 +41,34 @@ def counted_reports(coverage: pd.DataFrame) -> pd.DataFrame:
 
 
 def _counted_cells(cells: pd.DataFrame, counted: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """The cells ``keys`` of the counted reports, each with its report's unit, year and level
-    (counted.merge(cells, on="report"), in that order), joined on the report's category code: the
-    run's cells are categoricals, and strings for a province's summed cells cost more than the rest
-    of publishing."""
+    """The cells ``keys`` of the counted reports: (row, key, value), ``row`` the position of the
+    cell's report in ``counted``; sorted stably by ``row`` they are counted.merge(cells, on="report").
+    Joined on the report's category code, without the report's strings: a province's summed cells
+    are millions of rows."""
     part = cells.loc[cells["key"].isin(keys).to_numpy(dtype=bool), ["report", "key", "value"]]
     report = part["report"].astype("category").array   # the run's cells are categoricals already
-    code = pd.Index(report.categories).get_indexer(counted["report"])
-    # the key stays a categorical (its codes): a province's summed cells are millions of rows
-    values = pd.DataFrame({"code": np.asarray(report.codes, dtype=np.int64),
-                           "key": part["key"].astype("category").array, "value": part["value"].to_numpy()})
-    return counted[code >= 0].assign(code=code[code >= 0]).merge(values, on="code").drop(columns="code")
+    row_of_code = np.full(len(report.categories) + 1, -1, dtype=np.int64)   # code -1 (no report): last
+    at = pd.Index(report.categories).get_indexer(counted["report"])
+    row_of_code[at[at >= 0]] = np.flatnonzero(at >= 0)
+    row = row_of_code[np.asarray(report.codes, dtype=np.int64)]
+    kept = row >= 0
+    return pd.DataFrame({"row": row[kept], "key": part["key"].astype("category").array[kept],
+                         "value": part["value"].to_numpy()[kept]})
 
 
-def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame | CellSpool) -> pd.DataFrame:
     counted = counted_reports(coverage)
     keys = summed_keys()
-    values = _counted_cells(cells, counted, keys + [k for *_, ks in JUMP_COUNTS for k in ks])
+    wanted = keys + [k for *_, ks in JUMP_COUNTS for k in ks]
+    # a province's cells a chunk at a time (validate/spool.py): only the summed ones are kept, then
+    # in counted's order (the order of each sum's terms), each with its report's unit, year and level
+    values = concat([_counted_cells(part, counted, wanted) for part in cell_parts(cells)])
+    values = values.iloc[np.argsort(values["row"].to_numpy(), kind="stable")].reset_index(drop=True)
+    row = values.pop("row").to_numpy()
+    for name in ("unit", "level"):
+        codes, names = pd.factorize(counted[name], sort=True)
+        values[name] = pd.Categorical.from_codes(codes[row], categories=pd.Index(names, dtype="string"))
+    values["year"] = counted["year"].to_numpy()[row]
     mine = values[values["key"].isin(keys)]
     parts = []
     for level_col in ("level", None):
@@ -71,7 +84,7 @@ def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
     unit_parts = []
     for name, label, cell_keys in JUMP_COUNTS:
         picked = values[values["key"].isin(cell_keys)]
-        g = picked.groupby(["unit", "year", "level"], sort=True)["value"]
+        g = picked.groupby(["unit", "year", "level"], sort=True, observed=True)["value"]
         agg = pd.DataFrame({"value": g.sum(min_count=len(cell_keys)), "reports": g.count().clip(upper=1)}).reset_index()
         agg = agg.assign(key=name, label=label)
         last = agg.assign(year=agg["year"] + 1)[["unit", "year", "value"]].rename(columns={"value": "previous"})

@@ -22,7 +22,7 @@ from giodq.extract.rawcells import RawCells
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(slots=True)
 class Extracted:
     """What one input file yields. ``raw`` maps every canonical key of the format to
     the text as written ('' for a blank cell, None where the cell was not located)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from collections.abc import Mapping
 from dataclasses import replace
 
 from giodq.extract import Extracted
@@ -18,14 +19,36 @@ from giodq.extract import Extracted
 PACKED = ("raw", "claims", "shares", "placeholders", "parts", "part_five", "ocr", "placed")
 
 
+class _Nothing(Mapping):
+    """An empty mapping that cannot be written to: one serves every packed report."""
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __reduce__(self):
+        return "NOTHING"   # the one of this module, in any process
+
+
+NOTHING = _Nothing()
+# what a packed report holds in their place: empty and immutable, so one of each serves every report
+# (a province waits in memory) and nothing can be added to a packed report's cells by mistake
+_EMPTY = {"raw": NOTHING, "claims": (), "shares": (), "placeholders": (), "parts": None, "part_five": None,
+          "ocr": NOTHING, "placed": NOTHING}
+
+
 def pack(report: Extracted) -> Extracted:
     """The report with its cells and narrative as bytes (``packed``)."""
     if report.packed is not None or report.status != "ok":
         return report
     data = zlib.compress(pickle.dumps(tuple(getattr(report, f) for f in PACKED), protocol=5), 1)
-    empty = {"raw": {}, "claims": [], "shares": [], "placeholders": [], "parts": None, "part_five": None,
-             "ocr": {}, "placed": {}}   # each report its own: none shared by every packed report
-    return replace(report, packed=data, **empty)
+    return replace(report, packed=data, **_EMPTY)
 
 
 def unpack(report: Extracted) -> Extracted:

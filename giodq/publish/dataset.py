@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from giodq.categorical import plain_strings, with_sorted_categories
+from giodq.validate.spool import CellSpool, cell_parts
 
 REPORTS_SCHEMA = pa.schema([
     ("report", pa.string()), ("sha256", pa.string()),
@@ -87,22 +88,28 @@ def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 ROW_GROUP_BYTES = 16 << 20   # about this much Arrow data per row group (Parquet encodes a group in memory)
 
 
-def _write(df: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
+def _write(df: pd.DataFrame | CellSpool, schema: pa.Schema, path: Path) -> None:
     """A frame to Parquet a row group at a time, so that Arrow holds one part of a province's
-    table at once, not a copy of all of it (the rows per group from the first part's size)."""
-    rows = max(1, len(df))
-    first = _table(df.iloc[:1000], schema)
-    if len(df) > 1000:
+    table at once, not a copy of all of it (the rows per group from the first part's size). A
+    province's cells come a validation chunk at a time (validate/spool.py), each in its row groups."""
+    parts = cell_parts(df)
+    frame = next(parts)
+    rows = max(1, len(frame))
+    first = _table(frame.iloc[:1000], schema)
+    if len(frame) > 1000:
         rows = max(1000, int(ROW_GROUP_BYTES / max(1, first.nbytes / len(first))))
-        first = _table(df.iloc[:rows], schema)
+        first = _table(frame.iloc[:rows], schema)
     # the first part's schema, with the pandas metadata from_pandas adds (Int64 stays Int64 when read)
     with pq.ParquetWriter(path, first.schema) as writer:
         writer.write_table(first)
-        for start in range(rows, len(df), rows):
-            writer.write_table(_table(df.iloc[start:start + rows], schema))
+        for start in range(rows, len(frame), rows):
+            writer.write_table(_table(frame.iloc[start:start + rows], schema))
+        for frame in parts:
+            for start in range(0, len(frame), rows):
+                writer.write_table(_table(frame.iloc[start:start + rows], schema))
 
 
-def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame, findings: pd.DataFrame,
+def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame | CellSpool, findings: pd.DataFrame,
                   coverage: pd.DataFrame | None = None, summary: pd.DataFrame | None = None,
                   roster: pd.DataFrame | None = None) -> Path:
     """Write out/dataset/*.parquet, into a release that is not current yet (publish/store.py):

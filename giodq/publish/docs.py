@@ -33,7 +33,7 @@ from great_expectations.data_context.types.resource_identifiers import (
     ValidationResultIdentifier,
 )
 
-from giodq import progress
+from giodq import memory, progress
 from giodq.categorical import codes_and_strings, objects
 from giodq.ingest import open_source, read_many
 from giodq.publish import crops, dashboard, review, sources
@@ -41,6 +41,7 @@ from giodq.publish.store import KEPT_ON_RERUN
 from giodq.settings import settings
 from giodq.validate.rules import RULES
 from giodq.validate.run import ephemeral_context
+from giodq.validate.spool import CellSpool, cell_parts
 from giodq.validate.suites import SUITE_BATCH, load_suites
 
 SITE = "giodq"
@@ -162,7 +163,7 @@ def suite_pages_from(paths) -> dict[str, str]:
 
 
 def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFrame | None = None,
-                    findings: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
+                    findings: pd.DataFrame | None = None, cells: pd.DataFrame | CellSpool | None = None,
                     source_uri: str | None = None, changed: set[str] | None = None,
                     kept_from: Path | None = None, reviews: review.Reviews | None = None,
                     run: str = "giodq", *, district: dict | None = None) -> Path:
@@ -262,7 +263,7 @@ def _write_new(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | None, cells: pd.DataFrame | None,
+def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | None, cells: pd.DataFrame | CellSpool | None,
                   source_uri: str | None, suite_pages: dict[str, str], reviews: review.Reviews) -> None:
     """One page per readable report, and a copy of its source file, so the site stands alone."""
     ok = reports[reports["status"] == "ok"]
@@ -272,14 +273,37 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
     (site / "sources").mkdir(exist_ok=True)
     drawn = set(ok["report"])   # a rerun draws one page: group only its rows, not the district's
     findings_of = _rows_by_report(findings, drawn)
+    reviews = reviews.for_reports(ok)
+    progress.stage("审阅页面 report pages", len(ok))
+    source = open_source(source_uri) if source_uri else None
+    # a province's cells a validation chunk at a time (validate/spool.py): each report's are in one
+    for cells_part in cell_parts(cells):
+        here = drawn.intersection(_reports_in(cells_part))
+        if here:
+            _draw_pages(site, ok[ok["report"].isin(here)], source, findings_of, cells_part, here, suite_pages, reviews)
+            drawn -= here
+        del cells_part
+        memory.give_back()
+    if drawn:   # the readable reports without a cell
+        _draw_pages(site, ok[ok["report"].isin(drawn)], source, findings_of, None, drawn, suite_pages, reviews)
+
+
+def _reports_in(cells: pd.DataFrame) -> set[str]:
+    values = cells["report"].array
+    if not isinstance(values, pd.Categorical):
+        return set(cells["report"].dropna())
+    codes = np.unique(np.asarray(values.codes))
+    return set(values.categories[codes[codes >= 0]])
+
+
+def _draw_pages(site: Path, ok: pd.DataFrame, source, findings_of, cells: pd.DataFrame | None, drawn: set[str],
+                suite_pages: dict[str, str], reviews: review.Reviews) -> None:
     cells_of = _rows_by_report(cells, drawn, ["key", "raw"])
     scans = cells is not None and "ocr_page" in cells and cells["ocr_page"].notna().any()
     ocr_of = _rows_by_report(cells[cells["ocr_page"].notna()], drawn, ["key", "ocr_page", "ocr_box"]) if scans \
         else (lambda report: [])
-    reviews = reviews.for_reports(ok)
     rows = list(ok.itertuples(index=False))
-    progress.stage("审阅页面 report pages", len(rows))
-    source, chunk = (open_source(source_uri) if source_uri else None), 4 * settings().s3_concurrency
+    chunk = 4 * settings().s3_concurrency
     for start in range(0, len(rows), chunk):   # a chunk at a time: a district's PDFs do not fit in memory
         part = rows[start:start + chunk]
         copies = read_many(source, [r.report for r in part], settings().s3_concurrency) if source else {}

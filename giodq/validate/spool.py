@@ -1,0 +1,81 @@
+"""A province's cells wait on disk between validation and publishing, one validation chunk per file.
+
+A run validated by chunks (pipeline.validate_reports) draws each chunk's cells frame and would hold
+them all until the dataset and the report pages are written: ~45 MB per 10,000 reports, the largest
+thing a province's run keeps. The spool writes each chunk's frame to a private temporary folder as
+it is validated; publishing reads them back one at a time (``cell_parts``): the summary's sums, the
+report pages (each report's cells are in one chunk) and cells.parquet's row groups. A run of one
+chunk keeps its frame as it is; ``all_cells`` gives the whole frame to the few that need it (a rerun,
+an update: a few reports).
+
+The files are pickles of frames this process drew (dtypes kept exactly, categoricals and Arrow
+strings alike), in a folder only this user can read, deleted with the spool; a report's text is in
+them as data only. A spool sent to another process (a Dask worker's result) travels as its frames.
+"""
+from __future__ import annotations
+
+import pickle
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from giodq.categorical import concat
+
+
+class CellSpool:
+    """The cells of a run, a frame per validation chunk, on disk until published."""
+
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="giodq-cells-"))   # mode 0700
+        self._files: list[Path] = []
+        self.rows = 0
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        path = self._dir / f"{len(self._files)}.pickle"
+        with path.open("wb") as f:
+            pickle.dump(frame, f, protocol=5)
+        self._files.append(path)
+        self.rows += len(frame)
+
+    def parts(self) -> Iterator[pd.DataFrame]:
+        for path in self._files:
+            with path.open("rb") as f:
+                yield pickle.load(f)   # noqa: S301 (add()'s own file, see the module's note)
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def close(self) -> None:
+        self._cleanup()
+
+    def __reduce__(self):
+        # to another process as the frames themselves: the folder is this one's, and goes with it
+        return _from_parts, (list(self.parts()),)
+
+
+def _from_parts(frames: list[pd.DataFrame]) -> CellSpool:
+    spool = CellSpool()
+    for frame in frames:
+        spool.add(frame)
+    return spool
+
+
+def cell_parts(cells: pd.DataFrame | CellSpool | None) -> Iterator[pd.DataFrame]:
+    """The run's cells a part at a time: a spool's chunks, or the frame itself."""
+    if isinstance(cells, CellSpool):
+        yield from cells.parts()
+    elif cells is not None:
+        yield cells
+
+
+def all_cells(cells: pd.DataFrame | CellSpool) -> pd.DataFrame:
+    """The run's cells as one frame (the chunks one after the other, as cells.parquet holds them)."""
+    if not isinstance(cells, CellSpool):
+        return cells
+    frames = list(cells.parts())
+    return frames[0] if len(frames) == 1 else concat(frames)
