@@ -22,6 +22,7 @@ from flows.telling import previous_findings, tell
 from giodq import pipeline, preflight, progress, update
 from giodq.publish import store
 from giodq.publish.lock import lock
+from giodq.review.inbox import apply_inbox as apply_inbox_now
 from giodq.settings import settings
 
 
@@ -62,9 +63,7 @@ def update_release(source: str, out: str, order: list[str], reports, district, s
 @task(cache_policy=NO_CACHE)
 def apply_inbox(out: str) -> dict | None:
     """Reviewers' workbooks in OUT/reviews/inbox/, when nothing else changed."""
-    from giodq.review.inbox import apply_inbox as apply_now   # republishes with GX: not in the workers (pipeline.py)
-
-    return apply_now(out)
+    return apply_inbox_now(out)
 
 
 @task(cache_policy=NO_CACHE)

@@ -5,7 +5,7 @@ scipy.stats at the top: ~0.9 s of every command that validates (a rerun of one r
 in all). No suite of giodq uses a statistical expectation, so scipy.stats is made a lazy module:
 its code runs on first use of any of its names (or on an ``import scipy.stats`` statement).
 The packages whose modules import GX (validate, publish) call ``defer_unused`` as they load; the
-extraction workers import neither, nor scipy.
+extraction workers import neither, nor scipy.stats.
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import read_fixture
-from giodq.extract import extract_report
+from giodq.extract import extract_report, ocr
 from giodq import pipeline
 from giodq.pipeline import reports_table, validate_reports
 from giodq.preflight import check_district
@@ -225,3 +225,53 @@ def test_a_spool_keeps_its_frames_exactly_travels_as_them_and_leaves_nothing(tmp
     import gc
     gc.collect()
     assert not other.exists()
+
+
+def test_a_spools_chunks_are_written_as_the_whole_would_be_with_or_without_scans(tmp_path):
+    """A chunk without scans has no OCR columns and a chunk of failed reports no cells: cells.parquet
+    reads back with the types and row groups the whole frame gives."""
+    import pyarrow.parquet as pq
+
+    from giodq.categorical import concat
+    from giodq.publish.dataset import CELLS_SCHEMA, _write
+    from giodq.validate.frames import _ocr_columns, cells_frame
+
+    reports = _district_reports()
+    plain = cells_frame(reports[:6])
+    scanned = cells_frame(reports[6:9])
+    scanned = scanned.join(_ocr_columns(len(scanned), [(0, [ocr.Where(1, (1, 2, 3, 4), 0.9)] * 5)]))
+    empty = plain.iloc[:0]
+    assert "ocr_page" not in plain and str(scanned["ocr_page"].dtype) == "Int64"
+    spool = CellSpool()
+    for frame in (empty, plain, scanned):
+        spool.add(frame)
+    assert [list(p.columns) for p in spool.parts()] == [list(scanned.columns)] * 3
+    _write(spool, CELLS_SCHEMA, tmp_path / "chunked.parquet")
+    _write(concat([empty, plain, scanned]), CELLS_SCHEMA, tmp_path / "whole.parquet")
+    got, want = (pd.read_parquet(tmp_path / f"{n}.parquet") for n in ("chunked", "whole"))
+    pd.testing.assert_frame_equal(got, want)
+    assert str(got["ocr_page"].dtype) == "Int64" and got["ocr_page"].notna().sum() == 5
+    assert pq.ParquetFile(tmp_path / "chunked.parquet").num_row_groups <= 3   # not one per row
+
+
+def test_a_killed_runs_spool_is_removed_by_a_later_one_and_a_live_ones_is_not(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from giodq.validate import spool as sp
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    old = tmp_path / f"giodq-cells-{dead}-a"
+    recent = tmp_path / f"giodq-cells-{dead}-b"
+    live = tmp_path / f"giodq-cells-{os.getppid()}-c"
+    for folder in (old, recent, live):
+        folder.mkdir()
+        (folder / "0.pickle").write_bytes(b"x")
+    for folder in (old, live):
+        os.utime(folder, (0, 0))
+    sp._sweep.__wrapped__()
+    assert not old.exists() and recent.exists() and live.exists()

@@ -90,14 +90,15 @@ ROW_GROUP_BYTES = 16 << 20   # about this much Arrow data per row group (Parquet
 
 def _write(df: pd.DataFrame | CellSpool, schema: pa.Schema, path: Path) -> None:
     """A frame to Parquet a row group at a time, so that Arrow holds one part of a province's
-    table at once, not a copy of all of it (the rows per group from the first part's size). A
-    province's cells come a validation chunk at a time (validate/spool.py), each in its row groups."""
+    table at once, not a copy of all of it (the rows per group from the first rows' size, at least
+    1,000). A province's cells come a validation chunk at a time (validate/spool.py)."""
     parts = cell_parts(df)
     frame = next(parts)
-    rows = max(1, len(frame))
+    while not len(frame) and (later := next(parts, None)) is not None:
+        frame = later   # a chunk of failed reports has no cells: the first with rows sets the size
     first = _table(frame.iloc[:1000], schema)
+    rows = max(1000, int(ROW_GROUP_BYTES / max(1, first.nbytes / max(1, len(first)))))
     if len(frame) > 1000:
-        rows = max(1000, int(ROW_GROUP_BYTES / max(1, first.nbytes / len(first))))
         first = _table(frame.iloc[:rows], schema)
     # the first part's schema, with the pandas metadata from_pandas adds (Int64 stays Int64 when read)
     with pq.ParquetWriter(path, first.schema) as writer:
