@@ -213,10 +213,18 @@ def _ready(server) -> None:
         server.wait(settings().prefect_startup_timeout_s)
 
 
+def _load_stages() -> None:
+    """GX and the stages that use it, loaded here while the server starts: the flow's module leaves
+    them out, for the extraction workers' sake (the note in giodq/pipeline.py)."""
+    import giodq.publish.docs  # noqa: F401
+    import giodq.validate.run  # noqa: F401
+
+
 def _rerun(args, out: str, server=None) -> int:
     from flows.rerun import rerun
     from giodq.prefect_server import flow_settings
 
+    _load_stages()
     try:
         _ready(server)
         with flow_settings(server):
@@ -236,6 +244,7 @@ def _run(args, out: str, server=None) -> int:
     from flows.district_run import district_run
     from giodq.prefect_server import flow_settings
 
+    _load_stages()
     try:
         _ready(server)
         with flow_settings(server):
