@@ -161,9 +161,9 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     previous = other_reports(previous, reports)
     whole = district_frames(reports, previous, district)
     units, coverage, links = whole
-    parts, cells, years, skipped = [], [], [], fnd.NotAssessed()
+    parts, years, skipped = [], [], fnd.NotAssessed()
     chunks = unit_chunks(reports, links, chunk or settings().validate_chunk)
-    spool = CellSpool() if len(chunks) > 1 else None   # a province's cells wait on disk (validate/spool.py)
+    spool = cells = CellSpool() if len(chunks) > 1 else None   # a province's cells wait on disk (validate/spool.py)
     with Checker(suites) as checker:
         for i, part in enumerate(chunks):
             frames = validation_frames([unpack(r) for r in part], previous, district=district, whole=whole)
@@ -173,7 +173,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
             if spool is not None:
                 spool.add(frames["cells"])
             else:
-                cells.append(frames["cells"])
+                cells = frames["cells"]   # the one chunk's
             years.append(frames["reports"][["report", "year"]])
             missed = fnd.not_assessed(frames, results)
             skipped.update(missed)
@@ -185,7 +185,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
                 memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
     results = {n: merge_suite_results([p[n] for p in parts if n in p]) for n in suites}
     units_years = units.merge(pd.concat(years, ignore_index=True), on="report", how="left")
-    return Validation(cells=spool if spool is not None else cells[0], results=results,
+    return Validation(cells=cells, results=results,
                       findings=fnd.with_units(fnd.scanned_as_warnings(fnd.results_to_findings(results),
                                                                       {r.report for r in reports if r.scanned}),
                                               units_years),
