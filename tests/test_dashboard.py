@@ -296,7 +296,10 @@ def test_a_redraw_keeps_the_dashboard(site, district, tmp_path):
         sorted(p.name for p in (site / "static" / "giodq" / "charts").iterdir())
     # and an index drawn before the dashboard existed is still redrawn
     old = before.replace(board_of(before), "")
-    assert docs._DASHBOARD[0] not in docs.replace_reports_section(old, "<p>x</p>")
+    docs.redraw(copy, old, reports, reviewed, pd.DataFrame(columns=["report", "key", "raw"]), set(), {},
+                Reviews(), set())
+    redrawn = (copy / "index.html").read_text(encoding="utf-8")
+    assert docs._DASHBOARD[0] not in redrawn and 'giodq-total-dismissed">7<' in redrawn
 
 
 @pytest.mark.parametrize("case", ["no district", "empty frames", "coverage only"])

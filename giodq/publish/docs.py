@@ -18,6 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterable
 from importlib.resources import files
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def _escaped(value):
     return value
 
 
-def _gx_site(results: dict[str, dict], site_dir: Path, section: str, run_name: str, board: str = "") -> None:
+def _gx_site(results: dict[str, dict], site_dir: Path, section: Iterable[str], run_name: str, board: str = "") -> None:
     """GX's Data Docs for the results, with giodq's views, district dashboard (``board``) and report list."""
     # GX's index template includes giodq_reports_section.html as template source: it holds only a
     # marker, and the rendered (autoescaped) report list replaces the marker in GX's output, so no
@@ -131,24 +132,33 @@ _SECTION = ("<!-- giodq:reports-section:start -->", "<!-- giodq:reports-section:
 _DASHBOARD = ("<!-- giodq:dashboard:start -->", "<!-- giodq:dashboard:end -->")
 
 
-def _insert_reports_section(index: Path, marker: str, section: str, board: str = "") -> None:
-    """Put the rendered dashboard and report list where GX's index page has the marker. GX logs a
-    page it cannot draw and goes on, so an index without exactly one marker fails the build here
-    instead of publishing an empty site."""
+def _insert_reports_section(index: Path, marker: str, section: Iterable[str], board: str = "") -> None:
+    """Put the rendered dashboard and report list (``section``: its pieces, written as they come)
+    where GX's index page has the marker. GX logs a page it cannot draw and goes on, so an index
+    without exactly one marker fails the build here instead of publishing an empty site."""
     page = index.read_text(encoding="utf-8") if index.is_file() else ""
     if page.count(marker) != 1:
         raise RuntimeError(f"GX did not draw the site's index page ({index}; see the log above)")
-    drawn = _DASHBOARD[0] + board + _DASHBOARD[1] + _SECTION[0] + section + _SECTION[1]
-    _write_new(index, page.replace(marker, drawn).encode("utf-8"))
+    head, tail = page.split(marker)
+    _write_pieces(index, [head, _DASHBOARD[0], board, _DASHBOARD[1], _SECTION[0]], section, [_SECTION[1], tail])
 
 
-def replace_reports_section(page: str, section: str) -> str:
-    """An index page drawn before, with its report list replaced."""
+def _write_pieces(path: Path, *pieces: Iterable[str]) -> None:
+    """Text written a piece at a time (UTF-8, as a new inode: see _write_new), never joined into
+    one string: a province's index page is tens of MB."""
+    path.unlink(missing_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        for part in pieces:
+            f.writelines(part)
+
+
+def _section_span(page: str) -> tuple[int, int]:
+    """Where the report list of an index page drawn before starts and ends, between its markers."""
     start, end = page.find(_SECTION[0]), page.rfind(_SECTION[1])
     if start < 0 or end < start:
         raise RuntimeError("the site's index page has no giodq report list to redraw (drawn by an older giodq): "
                            "run `giodq run` once")
-    return page[:start + len(_SECTION[0])] + section + page[end:]
+    return start + len(_SECTION[0]), end
 
 
 def _suite_pages(site_dir: Path) -> dict[str, str]:
@@ -185,7 +195,7 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
     except Exception as e:   # a dashboard that cannot be drawn must not cost the run its site
         log.exception("district dashboard")
         board = dashboard.error_section(f"{type(e).__name__}: {e}")
-    _gx_site(results, site_dir, review.reports_section(reports, findings, reviews.resolved), run, board)
+    _gx_site(results, site_dir, review.reports_section_parts(reports, findings, reviews.resolved), run, board)
     suite_pages = _suite_pages(site_dir)
     if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
         raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
@@ -231,8 +241,9 @@ def redraw(site_dir: Path, index_page: str, reports: pd.DataFrame, findings: pd.
     sources/), which is the file its findings were read from, even if the unit has changed or
     removed it since."""
     (site_dir / "reports").mkdir(parents=True, exist_ok=True)
-    _write_new(site_dir / "index.html", replace_reports_section(
-        index_page, review.reports_section(reports, findings, reviews.resolved)).encode("utf-8"))
+    start, end = _section_span(index_page)
+    _write_pieces(site_dir / "index.html", [index_page[:start]],
+                  review.reports_section_parts(reports, findings, reviews.resolved), [index_page[end:]])
     drawn = reports[reports["report"].isin(changed) & (reports["status"] == "ok")]
     findings_of = _rows_by_report(findings, set(drawn["report"]))
     cells_of = _rows_by_report(cells, set(drawn["report"]), ["key", "raw"])
