@@ -66,7 +66,9 @@ def reports_section_parts(reports: pd.DataFrame, findings: pd.DataFrame | None =
     """reports_section in the pieces Jinja draws it in, a row at a time: a province's list (45 MB
     of HTML at 50,000 reports, four times that as Python strings) is written as it is drawn."""
     counts = _state_counts(reports, findings)
-    ok = reports[reports["status"] == "ok"].drop(columns=["errors", "warnings"], errors="ignore").merge(
+    # only the columns the list shows: sorting copies them (a province's sentence digests: ~50 MB)
+    shown_columns = [c for c in ("report", "status", "body", "year", "format", "not_assessed") if c in reports]
+    ok = reports.loc[reports["status"] == "ok", shown_columns].merge(
         counts[["errors", "warnings"]], left_on="report", right_index=True, how="left")
     ok = _worst_first(ok)
     failed = reports[reports["status"] != "ok"].sort_values("report")
