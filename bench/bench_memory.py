@@ -4,7 +4,7 @@
 
 For each N: writes the input (as bench_scale.py), extracts it in a process pool (packed, as the
 flow's workers give the reports), and pickles the reports into a private temporary folder. A fresh
-process then loads them and runs pipeline.validate_reports, run_record, reports_table and publish,
+process then loads them (pipeline.with_versions: their packed bytes wait on disk, as in a run) and runs pipeline.validate_reports, run_record, reports_table and publish,
 as pipeline.run does after extraction, with each step below wrapped: its resident memory before,
 its peak (Linux's VmHWM, reset before the step through /proc/self/clear_refs) and after, and its
 time. A step's peak includes the steps nested in it. No Prefect, no server: the figures are the
@@ -97,7 +97,8 @@ def measure(pickled: Path, source: str) -> None:
     for module, name in STEPS:
         meter.wrap(module, name)
     base = _status()["VmRSS"]
-    reports = pickle.loads(pickled.read_bytes())
+    # as the run's process has them: in the listing's order, their packed bytes waiting on disk
+    reports = pipeline.with_versions(pickle.loads(pickled.read_bytes()), pipeline.list_inputs(source))
     loaded = _status()["VmRSS"]
     with tempfile.TemporaryDirectory(prefix="giodq-bench-out-") as out:
         started = datetime.now(timezone.utc)
@@ -121,8 +122,8 @@ def _extract(path: str):
 
 
 def prepare(n: int, kind: str, work: Path) -> tuple[Path, Path]:
-    """The input of n reports and its extracted reports pickled, in the listing's order."""
-    from giodq.pipeline import list_inputs, with_versions
+    """The input of n reports and its extracted reports, packed as the workers give them, pickled."""
+    from giodq.pipeline import list_inputs
 
     src = work / f"in-{n}"
     (distinct_folder if kind == "distinct" else seed_folder)(src, n)
@@ -130,7 +131,7 @@ def prepare(n: int, kind: str, work: Path) -> tuple[Path, Path]:
     with ProcessPoolExecutor(os.cpu_count()) as pool:
         reports = list(pool.map(_extract, [str(src / r.key) for r in refs], chunksize=50))
     pickled = work / f"reports-{n}.pickle"
-    pickled.write_bytes(pickle.dumps(with_versions(reports, refs), protocol=5))
+    pickled.write_bytes(pickle.dumps(reports, protocol=5))
     return src, pickled
 
 

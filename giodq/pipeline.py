@@ -30,7 +30,7 @@ from giodq.district.scope import District
 from giodq.extract import Extracted
 from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
 from giodq.extract.digests import digests_column
-from giodq.extract.packed import pack, unpack
+from giodq.extract.packed import PackedFile, pack, spill, unpack
 from giodq.ingest import UNREAD, InputRef, open_source
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset
@@ -114,10 +114,13 @@ def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
 
 def with_versions(reports: list[Extracted], refs: list[InputRef]) -> list[Extracted]:
     """Each report with the version tag its listing gave, in the listing's order (a cached
-    extraction may come from an upload of the same bytes under another tag)."""
+    extraction may come from an upload of the same bytes under another tag), its packed cells and
+    narrative waiting on disk for validation (extract/packed.py)."""
     version = {r.key: r.version for r in refs}
     order = {r.key: i for i, r in enumerate(refs)}
-    return sorted((replace(r, version=version.get(r.report)) for r in reports), key=lambda r: order.get(r.report, 0))
+    file = PackedFile() if any(isinstance(r.packed, bytes) for r in reports) else None
+    return sorted((replace(r, version=version.get(r.report), **(spill(r, file) if file else {})) for r in reports),
+                  key=lambda r: order.get(r.report, 0))
 
 
 def changes(inputs: pd.DataFrame, current_reports: pd.DataFrame | None) -> dict[str, list[str]]:

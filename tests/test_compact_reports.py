@@ -2,6 +2,7 @@
 a tuple (giodq/extract/rawcells.py), the cells and narrative packed into bytes (extract/packed.py),
 and validation of packed reports the same as of the reports as extracted."""
 import pickle
+from dataclasses import replace
 
 import pandas as pd
 
@@ -89,3 +90,35 @@ def test_a_rerun_reads_missing_digests_of_an_older_dataset_as_none_kept():
                           "raw": pd.Series([], dtype="string")})
     assert _from_dataset(reports.iloc[0], cells).sentence_hashes == []
     assert _from_dataset(reports.iloc[1], cells).sentence_hashes == ["0000000000000000"]
+
+
+def test_packed_reports_wait_on_disk_and_read_back_as_extracted(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    from giodq.extract.packed import Spilled
+    from giodq.ingest import InputRef
+    from giodq.pipeline import with_versions
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    names = ("004_47717d3cd7e0ea5b.txt", "shuyang-drc-2023.html")
+    reports = [extract_report(n, read_fixture(n)) for n in names] + [extract_report("bad.txt", b"\x00\x01")]
+    refs = [InputRef(key=r.report, version=f"v{i}") for i, r in enumerate(reversed(reports))]
+    waiting = with_versions([pack(r) for r in reports], refs)
+    assert [r.report for r in waiting] == [r.report for r in reversed(reports)]      # the listing's order
+    assert [r.version for r in waiting] == ["v0", "v1", "v2"]
+    assert [type(r.packed) for r in waiting] == [type(None), Spilled, Spilled]      # bad.txt has nothing packed
+    folder, = tmp_path.glob("giodq-packed-*")
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    by_key = {r.report: r for r in reports}
+    assert all(unpack(w) == replace(by_key[w.report], version=w.version) for w in waiting)
+    # to another process (a Dask worker) a spilled report goes with its bytes
+    copy = pickle.loads(pickle.dumps(waiting[1]))
+    assert isinstance(copy.packed, bytes) and unpack(copy) == unpack(waiting[1])
+    # a validation of waiting reports is that of the reports as extracted
+    a, b = validate_reports(reports), validate_reports(waiting)
+    pd.testing.assert_frame_equal(a.findings.sort_values(["report", "rule"], ignore_index=True),
+                                  b.findings.sort_values(["report", "rule"], ignore_index=True))
+    del waiting, copy, b
+    gc.collect()
+    assert not folder.exists()   # gone with the last report that waited in it

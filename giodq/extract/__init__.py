@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from giodq.extract import claims, layout, meta, ocr, parts, tables
 from giodq.extract.decode import NotAReport, decode, sniff
@@ -18,6 +18,9 @@ from giodq.extract.digests import Digests
 from giodq.extract.limits import Limits, input_reason
 from giodq.extract.numbers import is_value_cell
 from giodq.extract.rawcells import RawCells
+
+if TYPE_CHECKING:
+    from giodq.extract.packed import Spilled
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,8 @@ class Extracted:
     parts: parts.Parts | None = None                              # the six parts of the format (form.sections)
     part_five: claims.PartFive | None = None                      # what part five states (narrative.problems)
     sentence_hashes: Sequence[str] = field(default_factory=list)  # the narrative's sentences (cross_year.copied; Digests)
-    packed: bytes | None = None   # raw, placed, ocr and the narrative as bytes while a run waits (extract/packed.py)
+    # raw, placed, ocr and the narrative as bytes while a run waits, on disk in the run's process (extract/packed.py)
+    packed: bytes | Spilled | None = None
 
 
 def failed(report: str, data: bytes, reason: str) -> Extracted:
