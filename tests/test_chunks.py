@@ -260,7 +260,7 @@ def test_a_killed_runs_spool_is_removed_by_a_later_one_and_a_live_ones_is_not(tm
     import sys
     import tempfile
 
-    from giodq import tempspace
+    from giodq.validate import spool as sp
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -268,11 +268,10 @@ def test_a_killed_runs_spool_is_removed_by_a_later_one_and_a_live_ones_is_not(tm
     old = tmp_path / f"giodq-cells-{dead}-a"
     recent = tmp_path / f"giodq-cells-{dead}-b"
     live = tmp_path / f"giodq-cells-{os.getppid()}-c"
-    old_packed = tmp_path / f"giodq-packed-{dead}-d"
-    for folder in (old, recent, live, old_packed):
+    for folder in (old, recent, live):
         folder.mkdir()
         (folder / "0.pickle").write_bytes(b"x")
-    for folder in (old, live, old_packed):
+    for folder in (old, live):
         os.utime(folder, (0, 0))
-    tempspace.sweep.__wrapped__()
-    assert not old.exists() and not old_packed.exists() and recent.exists() and live.exists()
+    sp._sweep.__wrapped__()
+    assert not old.exists() and recent.exists() and live.exists()

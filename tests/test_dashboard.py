@@ -360,3 +360,19 @@ def test_screenshot_of_the_dashboard(tmp_path, page):
     board.screenshot(path=tmp_path / "dashboard.png")
     assert 10_000 < (tmp_path / "dashboard.png").stat().st_size < 300_000
     assert page.outside == []
+
+
+def test_the_index_is_written_a_piece_at_a_time_as_the_whole_would_be(tmp_path):
+    # docs._insert_reports_section writes the report list as Jinja draws it: the page must be the
+    # one the joined list gives (line ends, CJK and astral characters, the markers around it)
+    marker = "<!-- giodq:reports-section:abc -->"
+    page = "<html>\r\n<p>全区 𠀀</p>\n" + marker + "\r\n<footer>GX</footer>\n"
+    index = tmp_path / "index.html"
+    index.write_bytes(page.encode("utf-8"))
+    as_read = index.read_text(encoding="utf-8")   # GX's page as the joined write read it (universal newlines)
+    pieces = ["<tr>", "<td>报告 &lt;script&gt;</td>\r\n", "", "</tr>𠀀"]
+    docs._insert_reports_section(index, marker, iter(pieces), board="<b>看板</b>")
+    drawn = docs._DASHBOARD[0] + "<b>看板</b>" + docs._DASHBOARD[1] + docs._SECTION[0] + "".join(pieces) + docs._SECTION[1]
+    assert index.read_bytes() == as_read.replace(marker, drawn).encode("utf-8")
+    with pytest.raises(RuntimeError, match="did not draw"):   # a page without the marker is no site
+        docs._insert_reports_section(index, marker, iter(pieces))

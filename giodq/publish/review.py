@@ -1,6 +1,6 @@
 """The reviewer's pages, built next to GX's Data Docs from the same run.
 
-- ``reports_section``: the list of reports, worst first, and the inputs that failed; put into
+- ``reports_section_parts``: the list of reports, worst first, and the inputs that failed; put into
   GX's index page after GX has rendered it (docs.py), so a reviewer starts there.
 - ``report_page``: one page per report: body, year, each finding with its place (labels),
   expected and observed and the sentence quoted, the tables as read, a link to the source
@@ -54,17 +54,12 @@ def _state_counts(reports: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Da
     return counts.fillna(0).astype("int64")
 
 
-def reports_section(reports: pd.DataFrame, findings: pd.DataFrame | None = None,
-                    resolved: pd.DataFrame | None = None) -> str:
-    """The index's list of reports (worst first, by errors not dismissed) and failed inputs, as an
-    HTML fragment; each report's findings by review state, which the list can be filtered by."""
-    return "".join(reports_section_parts(reports, findings, resolved))
-
-
 def reports_section_parts(reports: pd.DataFrame, findings: pd.DataFrame | None = None,
                           resolved: pd.DataFrame | None = None) -> Iterator[str]:
-    """reports_section in the pieces Jinja draws it in, a row at a time: a province's list (45 MB
-    of HTML at 50,000 reports, four times that as Python strings) is written as it is drawn."""
+    """The index's list of reports (worst first, by errors not dismissed) and failed inputs, as an
+    HTML fragment; each report's findings by review state, which the list can be filtered by. In the
+    pieces Jinja draws it in, a row at a time: a province's list (45 MB of HTML at 50,000 reports,
+    four times that as Python strings) is written as it is drawn (docs._write_pieces)."""
     counts = _state_counts(reports, findings)
     # only the columns the list shows: sorting copies them (a province's sentence digests: ~50 MB)
     shown_columns = [c for c in ("report", "status", "body", "year", "format", "not_assessed") if c in reports]

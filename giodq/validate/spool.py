@@ -10,14 +10,19 @@ an update: a few reports).
 
 The files are pickles of frames this process drew (dtypes kept exactly, categoricals and Arrow
 strings alike), in a folder only this user can read under the system's temporary folder (TMPDIR),
-deleted with the spool, or by the next run if this one was killed (giodq/tempspace.py); a report's text is in them as
+deleted with the spool, or by the next run if this one was killed; a report's text is in them as
 data only. A spool sent to another process (a Dask worker's result) travels as its frames, all of
 them in memory at once: the Validation that holds it is not meant to be pickled otherwise.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import pickle
 import shutil
+import tempfile
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,14 +30,14 @@ from pathlib import Path
 import pandas as pd
 
 from giodq.categorical import concat
-from giodq.tempspace import private_folder
 
 
 class CellSpool:
     """The cells of a run, a frame per validation chunk, on disk until published."""
 
     def __init__(self) -> None:
-        self._dir = private_folder("cells")
+        _sweep()
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))   # mode 0700
         self._files: list[Path] = []
         self._dtypes: dict[str, object] = {}   # every column a part has, in the order met (as pd.concat)
         self.rows = 0
@@ -66,6 +71,34 @@ class CellSpool:
     def __reduce__(self):
         # to another process as the frames themselves: the folder is this one's, and goes with it
         return _from_parts, (list(self.parts()),)
+
+
+_PREFIX = "giodq-cells-"
+STALE_S = 24 * 3600
+
+
+@functools.cache
+def _sweep() -> None:
+    """Once per process: the folders of spools whose process is gone (killed before it could delete
+    them), this user's, untouched for a day (a process id is only this machine's, or container's);
+    a live process's are left alone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = folder.name[len(_PREFIX):].split("-")[0]
+        with contextlib.suppress(OSError):
+            info = folder.stat()
+            if (pid.isdigit() and int(pid) != os.getpid() and info.st_uid == os.getuid()
+                    and time.time() - info.st_mtime > STALE_S and not _alive(int(pid))):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's process
+        return True
+    return True
 
 
 def _from_parts(frames: list[pd.DataFrame]) -> CellSpool:
