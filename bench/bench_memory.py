@@ -149,10 +149,15 @@ def main() -> None:
         for n in a.reports:
             src, pickled = prepare(n, a.input, Path(tmp))
             run = subprocess.run([sys.executable, __file__, "--measure", str(pickled), str(src)],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True, check=False)
+            if run.returncode:
+                sys.exit(f"the measuring process for N={n} failed:\n{run.stderr}")
             results[n] = [line.split() for line in run.stdout.splitlines() if line.startswith(("base", "step"))]
             pickled.unlink()
     names = [(int(r[1]), r[2]) for r in results[a.reports[0]] if r[0] == "step"]
+    if any([(int(r[1]), r[2]) for r in rows if r[0] == "step"] != names for rows in results.values()):
+        sys.exit("the runs took different steps: " + "; ".join(
+            f"{n}: {[r[2] for r in rows if r[0] == 'step']}" for n, rows in results.items()))
     head = ["step"] + [f"{n:,}: before / peak / after MB, s" for n in a.reports]
     rows = [["(imports; reports loaded)"] + [f"{r[0][1]}; {r[0][3]}" for r in results.values()]]
     for i, (depth, name) in enumerate(names):
