@@ -199,12 +199,16 @@ def test_a_province_published_from_its_chunks_is_the_district_published_whole(tm
         assert "<td" in a
 
 
-def test_a_spool_keeps_its_frames_exactly_travels_as_them_and_leaves_nothing(tmp_path):
+def test_a_spool_keeps_its_frames_exactly_travels_as_them_and_leaves_nothing(tmp_path, monkeypatch):
+    import gc
     import pickle
+    import tempfile
 
-    reports = _district_reports()[:4]
+    from giodq.categorical import concat
     from giodq.validate.frames import cells_frame
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    reports = _district_reports()[:4]
     frames = [cells_frame(reports[:2]), cells_frame(reports[2:])]
     spool = CellSpool()
     for f in frames:
@@ -212,19 +216,16 @@ def test_a_spool_keeps_its_frames_exactly_travels_as_them_and_leaves_nothing(tmp
     assert len(spool) == sum(map(len, frames))
     for got, want in zip(spool.parts(), frames):
         pd.testing.assert_frame_equal(got, want)
-    folder = spool._dir
-    assert folder.is_dir() and oct(folder.stat().st_mode)[-3:] == "700"
-    copy = pickle.loads(pickle.dumps(spool))   # a Dask worker's result: the frames, not the folder
+    assert list(tmp_path.iterdir()) == []   # files without a name: nothing another process could open
+    files = list(spool._files)
+    copy = pickle.loads(pickle.dumps(spool))   # a Dask worker's result: the frames, not the files
     spool.close()
-    assert not folder.exists()
-    from giodq.categorical import concat
-
+    assert all(f.closed for f in files)
     pd.testing.assert_frame_equal(all_cells(copy), concat(frames))
-    other = copy._dir
+    others = list(copy._files)
     del copy
-    import gc
     gc.collect()
-    assert not other.exists()
+    assert all(f.closed for f in others)
 
 
 def test_a_spools_chunks_are_written_as_the_whole_would_be_with_or_without_scans(tmp_path):
@@ -254,24 +255,24 @@ def test_a_spools_chunks_are_written_as_the_whole_would_be_with_or_without_scans
     assert pq.ParquetFile(tmp_path / "chunked.parquet").num_row_groups <= 3   # not one per row
 
 
-def test_a_killed_runs_spool_is_removed_by_a_later_one_and_a_live_ones_is_not(tmp_path, monkeypatch):
+def test_a_killed_runs_spools_leave_nothing_behind(tmp_path):
     import os
     import subprocess
     import sys
-    import tempfile
 
-    from giodq.validate import spool as sp
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead = int(gone.stdout)
-    old = tmp_path / f"giodq-cells-{dead}-a"
-    recent = tmp_path / f"giodq-cells-{dead}-b"
-    live = tmp_path / f"giodq-cells-{os.getppid()}-c"
-    for folder in (old, recent, live):
-        folder.mkdir()
-        (folder / "0.pickle").write_bytes(b"x")
-    for folder in (old, live):
-        os.utime(folder, (0, 0))
-    sp._sweep.__wrapped__()
-    assert not old.exists() and recent.exists() and live.exists()
+    # a run killed while its cells and packed reports wait on disk
+    script = """
+import os, signal
+import pandas as pd
+from giodq.extract.packed import PackedFile
+from giodq.validate.spool import CellSpool
+spool = CellSpool()
+spool.add(pd.DataFrame({"report": ["a"], "raw": ["1"]}))
+waiting = PackedFile().put(b"packed")
+print(len(os.listdir(os.environ["TMPDIR"])), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    run = subprocess.run([sys.executable, "-c", script], env={**os.environ, "TMPDIR": str(tmp_path)},
+                         capture_output=True, text=True)
+    assert run.returncode == -9, run.stderr
+    assert run.stdout.strip() == "0" and list(tmp_path.iterdir()) == []

@@ -2,30 +2,24 @@
 
 A run validated by chunks (pipeline.validate_reports) draws each chunk's cells frame and would hold
 them all until the dataset and the report pages are written: ~45 MB per 10,000 reports, the largest
-thing a province's run keeps. The spool writes each chunk's frame to a private temporary folder as
-it is validated; publishing reads them back one at a time (``cell_parts``): the summary's sums, the
+thing a province's run keeps. The spool writes each chunk's frame to disk as it is validated; publishing reads them back one at a time (``cell_parts``): the summary's sums, the
 report pages (each report's cells are in one chunk) and cells.parquet's row groups. A run of one
 chunk keeps its frame as it is; ``all_cells`` gives the whole frame to the few that need it (a rerun,
 an update: a few reports).
 
 The files are pickles of frames this process drew (dtypes kept exactly, categoricals and Arrow
-strings alike), in a folder only this user can read under the system's temporary folder (TMPDIR),
-deleted with the spool, or by the next run if this one was killed; a report's text is in them as
-data only. A spool sent to another process (a Dask worker's result) travels as its frames, all of
-them in memory at once: the Validation that holds it is not meant to be pickled otherwise.
+strings alike), one temporary file without a name per chunk (as extract/packed.py's PackedFile):
+only this process can reach them, and they are gone with it however it ends; a report's text is
+in them as data only. A spool sent to another process (a Dask worker's result) travels as its
+frames, all of them in memory at once: the Validation that holds it is not meant to be pickled
+otherwise.
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import os
 import pickle
-import shutil
 import tempfile
-import time
 import weakref
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 
@@ -36,18 +30,15 @@ class CellSpool:
     """The cells of a run, a frame per validation chunk, on disk until published."""
 
     def __init__(self) -> None:
-        _sweep()
-        self._dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))   # mode 0700
-        self._files: list[Path] = []
+        self._files: list = []   # unnamed temporary files, closed (and so gone) with the spool
         self._dtypes: dict[str, object] = {}   # every column a part has, in the order met (as pd.concat)
         self.rows = 0
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._dir, True)
+        self._cleanup = weakref.finalize(self, _close, self._files)
 
     def add(self, frame: pd.DataFrame) -> None:
-        path = self._dir / f"{len(self._files)}.pickle"
-        with path.open("wb") as f:
-            pickle.dump(frame, f, protocol=5)
-        self._files.append(path)
+        f = tempfile.TemporaryFile(prefix="giodq-cells-")   # noqa: SIM115 (closed with the spool)
+        self._files.append(f)
+        pickle.dump(frame, f, protocol=5)
         self.rows += len(frame)
         for name in frame.columns:
             self._dtypes.setdefault(name, frame[name].dtype)
@@ -55,9 +46,9 @@ class CellSpool:
     def parts(self) -> Iterator[pd.DataFrame]:
         """Each chunk's frame with every column of the run: a chunk without scans has no OCR columns,
         and gets them empty, of the type a chunk with scans gives them (as pd.concat would)."""
-        for path in self._files:
-            with path.open("rb") as f:
-                frame = pickle.load(f)   # add()'s own file (the module's note)
+        for f in self._files:
+            f.seek(0)
+            frame = pickle.load(f)   # add()'s own file (the module's note)
             missing = {name: pd.Series(None, index=frame.index, dtype=dtype)
                        for name, dtype in self._dtypes.items() if name not in frame.columns}
             yield frame.assign(**missing)[list(self._dtypes)] if missing else frame
@@ -69,36 +60,13 @@ class CellSpool:
         self._cleanup()
 
     def __reduce__(self):
-        # to another process as the frames themselves: the folder is this one's, and goes with it
+        # to another process as the frames themselves: the files are this one's
         return _from_parts, (list(self.parts()),)
 
 
-_PREFIX = "giodq-cells-"
-STALE_S = 24 * 3600
-
-
-@functools.cache
-def _sweep() -> None:
-    """Once per process: the folders of spools whose process is gone (killed before it could delete
-    them), this user's, untouched for a day (a process id is only this machine's, or container's);
-    a live process's are left alone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
-        pid = folder.name[len(_PREFIX):].split("-")[0]
-        with contextlib.suppress(OSError):
-            info = folder.stat()
-            if (pid.isdigit() and int(pid) != os.getpid() and info.st_uid == os.getuid()
-                    and time.time() - info.st_mtime > STALE_S and not _alive(int(pid))):
-                shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:   # another user's process
-        return True
-    return True
+def _close(files: list) -> None:
+    for f in files:
+        f.close()
 
 
 def _from_parts(frames: list[pd.DataFrame]) -> CellSpool:
