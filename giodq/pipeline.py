@@ -185,6 +185,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
             del frames, results, missed
             if len(chunks) > 1:
                 log.info("validated chunk %d/%d: %d reports", i + 1, len(chunks), len(part))
+                checker.forget()
                 memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
     results = {n: merge_suite_results([p[n] for p in parts if n in p]) for n in suites}
     units_years = units.merge(pd.concat(years, ignore_index=True), on="report", how="left")

@@ -90,6 +90,31 @@ def test_merged_results_count_what_gx_counts_over_the_whole(whole_and_chunked):
             assert len(y["result"]["partial_unexpected_list"]) == min(20, y["result"]["unexpected_count"])
 
 
+def test_a_checker_lets_go_of_a_chunks_batches_before_the_next_is_drawn():
+    """GX's data source keeps every batch it validated, and the metrics on them: a province's chunk
+    would be held while the next one is drawn. forget() drops them, and the checker still validates."""
+    import gc
+    import weakref
+
+    from giodq.validate.frames import validation_frames
+    from giodq.validate.run import Checker
+
+    reports = _district_reports()[:4]
+    with Checker() as checker:
+        frames = validation_frames(reports)
+        first = checker.validate(frames)
+        held = [weakref.ref(b.data) for b in checker.source.get_execution_engine().batch_manager.batch_cache.values()]
+        del frames
+        gc.collect()
+        assert held and all(r() is not None for r in held)   # GX holds the chunk's batches
+        checker.forget()
+        gc.collect()
+        assert all(r() is None for r in held)
+        again = checker.validate(validation_frames(reports))
+    assert {n: [x["result"] for x in r["results"]] for n, r in again.items()} == \
+        {n: [x["result"] for x in r["results"]] for n, r in first.items()}
+
+
 def test_a_unit_stays_in_one_chunk_and_chunks_keep_the_runs_order():
     class R:
         def __init__(self, report, body):

@@ -99,13 +99,23 @@ class Checker:
 
     def __init__(self, suites: dict | None = None):
         self.context = ephemeral_context()
-        self.source = self.context.data_sources.add_pandas("giodq")
         self.suites = {name: self.context.suites.add(suite) for name, suite in (suites or load_suites()).items()}
+        self.columns = {name: suite_columns(suite, SUITE_BATCH[name]) for name, suite in self.suites.items()}
+        self.run_id = RunIdentifier(run_time=datetime.now(timezone.utc))
+        self._add_source()
+
+    def _add_source(self) -> None:
+        self.source = self.context.data_sources.add_pandas("giodq")
         # an asset for each batch a suite reads (not for the frames only findings read: units, links)
         self.batches = {name: self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}-run")
                         for name in dict.fromkeys(SUITE_BATCH[suite] for suite in self.suites)}
-        self.columns = {name: suite_columns(suite, SUITE_BATCH[name]) for name, suite in self.suites.items()}
-        self.run_id = RunIdentifier(run_time=datetime.now(timezone.utc))
+
+    def forget(self) -> None:
+        """Let go of the batches validated so far (a chunk's frames, GX's copies of them and the
+        metrics computed on them), with the data source that holds them: a new one takes its place
+        (~0.07 s). Else a province's chunk would be held while the next one is drawn (~100 MB)."""
+        self.context.data_sources.delete(self.source.name)
+        self._add_source()
 
     def __enter__(self) -> Checker:
         return self
