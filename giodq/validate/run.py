@@ -126,6 +126,7 @@ class Checker:
 
     def __exit__(self, *exc) -> None:
         self.context.data_sources.delete(self.source.name)
+        gc.collect()   # as forget(): the batches go now, not under publishing's peak
 
     def validate(self, frames: dict[str, pd.DataFrame], names=None) -> dict[str, dict]:
         """frames (frames.validation_frames) -> {suite name: GX validation result as JSON}, for the
