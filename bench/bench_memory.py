@@ -33,7 +33,7 @@ from seeds import distinct_folder, seed_folder  # bench/seeds.py
 # (module, function): the steps measured, outermost first where they nest
 STEPS = [("giodq.pipeline", "validate_reports"), ("giodq.pipeline", "run_record"), ("giodq.pipeline", "reports_table"),
          ("giodq.pipeline", "publish"), ("giodq.pipeline", "summary_frame"), ("giodq.publish.docs", "build_data_docs"),
-         ("giodq.publish.dashboard", "dashboard_section"), ("giodq.publish.docs", "_gx_site"),
+         ("giodq.publish.docs", "_draw_board"), ("giodq.publish.docs", "_gx_site"),
          ("giodq.publish.dashboard", "write_charts"), ("giodq.publish.docs", "_report_pages"),
          ("giodq.pipeline", "write_dataset")]
 

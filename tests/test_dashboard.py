@@ -347,6 +347,29 @@ def test_a_dashboard_that_cannot_be_drawn_costs_no_site(tmp_path, district, monk
     assert {"district dashboard", "dashboard charts"} <= {r.getMessage() for r in caplog.records}
 
 
+def test_a_dashboard_that_fails_half_drawn_leaves_only_why(tmp_path, district, monkeypatch):
+    """The dashboard is written as Jinja draws it: a row that fails to draw after others were
+    written leaves the error section alone, not half a table above it."""
+    coverage, summary, findings, _ = district
+    drawn = dashboard._coverage_table
+
+    class Exploding(dict):
+        def __getitem__(self, key):   # what the page's table alone reads of a row
+            if key == "cells":
+                raise ValueError("<i>row</i>")
+            return super().__getitem__(key)
+
+    def half(frame):
+        years, rows = drawn(frame)
+        return years, rows[:1] + [Exploding(rows[0])]
+
+    monkeypatch.setattr(dashboard, "_coverage_table", half)
+    html = build(tmp_path / "data_docs", coverage, summary, findings).read_text(encoding="utf-8")
+    board = html[html.index("<!-- giodq:dashboard:start -->"):html.index("<!-- giodq:dashboard:end -->")]
+    assert "全区概况未能生成（ValueError: &lt;i&gt;row&lt;/i&gt;）" in board
+    assert "<table" not in board and 'id="giodq-reports"' in html
+
+
 def test_screenshot_of_the_dashboard(tmp_path, page):
     """A district without the hostile unit, as a reviewer sees it (docs/dashboard.png in the README
     is the samples' dashboard, taken the same way)."""

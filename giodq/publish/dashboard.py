@@ -22,6 +22,7 @@ import io
 import json
 import shutil
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -191,12 +192,14 @@ def _charts(coverage: pd.DataFrame | None, summary: pd.DataFrame | None,
 # --- the HTML
 
 def dashboard_section(coverage: pd.DataFrame | None, summary: pd.DataFrame | None,
-                      findings: pd.DataFrame | None) -> str:
-    """The dashboard as an HTML fragment for the site's index (links relative to the site root)."""
+                      findings: pd.DataFrame | None) -> Iterator[str]:
+    """The dashboard as an HTML fragment for the site's index (links relative to the site root), in
+    pieces as Jinja draws them: a province's coverage table is tens of MB of HTML, written as it is
+    drawn (docs._draw_board), not held as one string under the site's peak."""
     coverage = _frame(coverage)
     years, rows = _coverage_table(coverage)
     counts = coverage["status"].value_counts() if "status" in coverage else pd.Series(dtype="int64")
-    return _ENV.get_template("dashboard.html").render(
+    return _ENV.get_template("dashboard.html").generate(
         years=years, rows=rows, statuses=STATUSES, nothing=NONE,
         counts=[{"key": s.key, "label": s.label, "n": int(counts.get(s.key, 0))} for s in STATUSES],
         on_roster=sum(r["on_roster"] for r in rows), off_roster=sum(not r["on_roster"] for r in rows),

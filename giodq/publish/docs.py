@@ -18,9 +18,10 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.resources import files
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,8 @@ def _escaped(value):
     return value
 
 
-def _gx_site(results: dict[str, dict], site_dir: Path, section: Iterable[str], run_name: str, board: str = "") -> None:
+def _gx_site(results: dict[str, dict], site_dir: Path, section: Iterable[str], run_name: str,
+             board: Iterable[str] = "") -> None:
     """GX's Data Docs for the results, with giodq's views, district dashboard (``board``) and report list."""
     # GX's index template includes giodq_reports_section.html as template source: it holds only a
     # marker, and the rendered (autoescaped) report list replaces the marker in GX's output, so no
@@ -132,7 +134,7 @@ _SECTION = ("<!-- giodq:reports-section:start -->", "<!-- giodq:reports-section:
 _DASHBOARD = ("<!-- giodq:dashboard:start -->", "<!-- giodq:dashboard:end -->")
 
 
-def _insert_reports_section(index: Path, marker: str, section: Iterable[str], board: str = "") -> None:
+def _insert_reports_section(index: Path, marker: str, section: Iterable[str], board: Iterable[str] = "") -> None:
     """Put the rendered dashboard and report list (``section``: its pieces, written as they come)
     where GX's index page has the marker. GX logs a page it cannot draw and goes on, so an index
     without exactly one marker fails the build here instead of publishing an empty site."""
@@ -140,7 +142,27 @@ def _insert_reports_section(index: Path, marker: str, section: Iterable[str], bo
     if page.count(marker) != 1:
         raise RuntimeError(f"GX did not draw the site's index page ({index}; see the log above)")
     head, tail = page.split(marker)
-    _write_pieces(index, [head, _DASHBOARD[0], board, _DASHBOARD[1], _SECTION[0]], section, [_SECTION[1], tail])
+    _write_pieces(index, [head, _DASHBOARD[0]], board, [_DASHBOARD[1], _SECTION[0]], section, [_SECTION[1], tail])
+
+
+def _draw_board(file: IO[str], coverage: pd.DataFrame | None, summary: pd.DataFrame | None,
+                findings: pd.DataFrame | None) -> None:
+    """The district dashboard into ``file`` (a temporary file without a name) as it is drawn: a
+    province's is tens of MB, and a dashboard that fails half-way is not half on the page. One that
+    cannot be drawn must not cost the run its site: the file then holds why (escaped)."""
+    try:
+        file.writelines(dashboard.dashboard_section(coverage, summary, findings))
+    except Exception as e:
+        log.exception("district dashboard")
+        file.seek(0)
+        file.truncate()
+        file.write(dashboard.error_section(f"{type(e).__name__}: {e}"))
+
+
+def _pieces(file: IO[str], size: int = 1 << 20) -> Iterator[str]:
+    """A text file from its start, ``size`` characters at a time."""
+    file.seek(0)
+    yield from iter(lambda: file.read(size), "")
 
 
 def _write_pieces(path: Path, *pieces: Iterable[str]) -> None:
@@ -190,12 +212,10 @@ def build_data_docs(results: dict[str, dict], site_dir: Path, reports: pd.DataFr
     reviews = reviews or review.Reviews()
     district = district or {}
     coverage, summary = district.get("coverage"), district.get("summary")
-    try:
-        board = dashboard.dashboard_section(coverage, summary, findings)
-    except Exception as e:   # a dashboard that cannot be drawn must not cost the run its site
-        log.exception("district dashboard")
-        board = dashboard.error_section(f"{type(e).__name__}: {e}")
-    _gx_site(results, site_dir, review.reports_section_parts(reports, findings, reviews.resolved), run, board)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as board:
+        _draw_board(board, coverage, summary, findings)
+        _gx_site(results, site_dir, review.reports_section_parts(reports, findings, reviews.resolved), run,
+                 _pieces(board))
     suite_pages = _suite_pages(site_dir)
     if set(results) - set(suite_pages):   # GX logs a page it cannot draw and goes on: no site without it
         raise RuntimeError(f"GX did not draw the results of {sorted(set(results) - set(suite_pages))} "
