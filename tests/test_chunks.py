@@ -252,6 +252,25 @@ def test_a_spool_keeps_its_frames_exactly_travels_as_them_and_leaves_nothing(tmp
     assert all(f.closed for f in others)
 
 
+def test_a_spool_reads_back_a_few_reports_cells_at_a_time(monkeypatch):
+    """Publishing reads a spool a part at a time: a chunk's cells come back in parts of
+    PART_REPORTS reports, every report's cells in one part, and together as the chunk was."""
+    from giodq.categorical import concat
+    from giodq.validate import spool as sp
+    from giodq.validate.frames import cells_frame
+
+    monkeypatch.setattr(sp, "PART_REPORTS", 2)
+    reports = _district_reports()[:5]
+    chunk = cells_frame(reports)
+    spool = CellSpool()
+    spool.add(chunk)
+    parts = list(spool.parts())
+    assert [p["report"].nunique() for p in parts] == [2, 2, 1]
+    assert [r for p in parts for r in dict.fromkeys(p["report"])] == [r.report for r in reports]
+    pd.testing.assert_frame_equal(concat(parts), chunk)
+    assert len(spool) == len(chunk)
+
+
 def test_a_spools_chunks_are_written_as_the_whole_would_be_with_or_without_scans(tmp_path):
     """A chunk without scans has no OCR columns and a chunk of failed reports no cells: cells.parquet
     reads back with the types and row groups the whole frame gives."""

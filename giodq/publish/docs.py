@@ -307,7 +307,7 @@ def _report_pages(site: Path, reports: pd.DataFrame, findings: pd.DataFrame | No
     reviews = reviews.for_reports(ok)
     progress.stage("审阅页面 report pages", len(ok))
     source = open_source(source_uri) if source_uri else None
-    # a province's cells a validation chunk at a time (validate/spool.py): each report's are in one
+    # a province's cells a part of the spool at a time (validate/spool.py): each report's are in one
     for cells_part in cell_parts(cells):
         here = drawn.intersection(_reports_in(cells_part))
         if here:
