@@ -134,7 +134,7 @@ def changes(inputs: pd.DataFrame, current_reports: pd.DataFrame | None) -> dict[
 
 @dataclass
 class Validation:
-    cells: pd.DataFrame | CellSpool    # a province's on disk, by chunk (validate/spool.py: cell_parts, all_cells)
+    cells: pd.DataFrame | CellSpool    # a province's on disk, by part (validate/spool.py: cell_parts, all_cells)
     results: dict[str, dict]           # suite -> GX validation result (JSON)
     findings: pd.DataFrame
     not_assessed: dict[str, list[str]] = field(default_factory=dict)
@@ -185,7 +185,8 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
             del frames, results, missed
             if len(chunks) > 1:
                 log.info("validated chunk %d/%d: %d reports", i + 1, len(chunks), len(part))
-                checker.forget()
+                if i + 1 < len(chunks):
+                    checker.forget()   # the exit lets go of the last
                 memory.give_back()   # what the chunk's frames left in glibc's heap, not kept for the next
     results = {n: merge_suite_results([p[n] for p in parts if n in p]) for n in suites}
     units_years = units.merge(pd.concat(years, ignore_index=True), on="report", how="left")

@@ -93,3 +93,31 @@ def test_payloads_and_targets():
 def test_report_text_is_literal_markdown():
     assert md("[x](javascript:alert(1)) <img src=x>|a\nb") == "［x］（javascript:alert（1）） ＜img src=x＞｜a b"
     assert md("004_a.txt") == "004_a.txt"
+
+
+def test_the_summary_reads_only_the_columns_it_shows(tmp_path, monkeypatch):
+    """The end of a run reads the release back for its artifacts: not the reports' sentence digests
+    nor the findings' cells and messages (a province's digests as Python strings are ~100 MB), and
+    the summary is the one the whole tables give."""
+    import pyarrow.parquet as pq
+
+    from giodq import pipeline
+    from giodq.publish import store, summary
+
+    record = pipeline.run(str(SAMPLES), tmp_path / "out")
+    out = str(tmp_path / "out")
+    whole = summary.summarise(out, record, store.read_table(out, "reports"), store.read_table(out, "findings"), None)
+    decoded, reading = [], pq.read_table
+
+    def recorded(source, columns=None, **kwargs):
+        table = reading(source, columns=columns, **kwargs)
+        decoded.append(table.schema.names)
+        return table
+
+    monkeypatch.setattr(pq, "read_table", recorded)
+    lean = summary.of_release(out, record, None)
+    assert decoded == [["report", "body"], summary.FINDING_COLUMNS]
+    assert whole.new[summary.FINDING_COLUMNS].equals(lean.new[summary.FINDING_COLUMNS])
+    assert (whole.top, whole.by_rule, whole.by_severity) == (lean.top, lean.by_rule, lean.by_severity)
+    assert summary.markdown(whole) == summary.markdown(lean)
+    assert summary.new_findings_table(whole) == summary.new_findings_table(lean)

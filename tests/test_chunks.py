@@ -192,8 +192,11 @@ def _rows(path: Path) -> list[str]:
 
 
 def test_a_province_published_from_its_chunks_is_the_district_published_whole(tmp_path, monkeypatch):
-    """The cells wait on disk by chunk (validate/spool.py) and are published a chunk at a time: the
-    same dataset, summary and report pages as a district validated in one batch."""
+    """The cells wait on disk by chunk, each in parts (validate/spool.py), and are published a part at
+    a time: the same dataset, summary and report pages as a district validated in one batch."""
+    from giodq.validate import spool
+
+    monkeypatch.setattr(spool, "PART_REPORTS", 1)   # every chunk of 2 reports in 2 parts
     src = tmp_path / "src"
     src.mkdir()
     for name, data in _district_files():

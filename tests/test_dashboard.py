@@ -363,8 +363,17 @@ def test_a_dashboard_that_fails_half_drawn_leaves_only_why(tmp_path, district, m
         years, rows = drawn(frame)
         return years, rows[:1] + [Exploding(rows[0])]
 
+    drawing, drawn_pieces = dashboard.dashboard_section, []
+
+    def recorded(*args):
+        for piece in drawing(*args):
+            drawn_pieces.append(piece)
+            yield piece
+
     monkeypatch.setattr(dashboard, "_coverage_table", half)
+    monkeypatch.setattr(dashboard, "dashboard_section", recorded)
     html = build(tmp_path / "data_docs", coverage, summary, findings).read_text(encoding="utf-8")
+    assert "<table" in "".join(drawn_pieces)   # the table had begun when the row failed
     board = html[html.index("<!-- giodq:dashboard:start -->"):html.index("<!-- giodq:dashboard:end -->")]
     assert "全区概况未能生成（ValueError: &lt;i&gt;row&lt;/i&gt;）" in board
     assert "<table" not in board and 'id="giodq-reports"' in html

@@ -60,7 +60,7 @@ def summary_frame(coverage: pd.DataFrame, cells: pd.DataFrame | CellSpool) -> pd
     counted = counted_reports(coverage)
     keys = summed_keys()
     wanted = keys + [k for *_, ks in JUMP_COUNTS for k in ks]
-    # a province's cells a chunk at a time (validate/spool.py): only the summed ones are kept, then
+    # a province's cells a part of the spool at a time (validate/spool.py): only the summed ones are kept, then
     # in counted's order (the order of each sum's terms), each with its report's unit, year and level
     values = concat([_counted_cells(part, counted, wanted) for part in cell_parts(cells)])
     values = values.iloc[np.argsort(values["row"].to_numpy(), kind="stable")].reset_index(drop=True)

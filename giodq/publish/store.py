@@ -137,8 +137,11 @@ def read_table(out: str | Path, name: str, columns: list[str] | None = None) -> 
     data = read_dataset_file(out, f"{name}.parquet")
     if data is None:
         return None
-    table = pq.read_table(pa.BufferReader(data))
-    return table.select([c for c in columns if c in table.schema.names]).to_pandas() if columns else table.to_pandas()
+    if columns is None:
+        return pq.read_table(pa.BufferReader(data)).to_pandas()
+    # only those columns decoded: a province's sentence digests as Python strings are ~100 MB
+    names = pq.read_schema(pa.BufferReader(data)).names
+    return pq.read_table(pa.BufferReader(data), columns=[c for c in columns if c in names]).to_pandas()
 
 
 def get_json(bucket: str, key: str) -> dict | None:

@@ -126,7 +126,12 @@ def finding_ids_at(out: str) -> set[str] | None:
     return set(findings["finding_id"].dropna())
 
 
+# what summarise and the artifacts read of findings.parquet (not its messages, sentences and cells)
+FINDING_COLUMNS = ["finding_id", "report", "rule", "severity", "where", "observed", "expected", "state"]
+
+
 def of_release(out: str, record: dict, previous_ids: set[str] | None) -> Summary:
     """The summary of the release a run (or a rerun, or an unchanged run) left current at OUT."""
     # not the cells: a province's are millions of rows
-    return summarise(out, record, store.read_table(out, "reports"), store.read_table(out, "findings"), previous_ids)
+    return summarise(out, record, store.read_table(out, "reports", ["report", "body"]),
+                     store.read_table(out, "findings", FINDING_COLUMNS), previous_ids)

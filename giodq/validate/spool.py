@@ -5,9 +5,8 @@ them all until the dataset and the report pages are written: ~45 MB per 10,000 r
 thing a province's run keeps. The spool writes each chunk's frame to disk as it is validated, in
 parts of PART_REPORTS reports' cells; publishing reads them back one at a time (``cell_parts``):
 the summary's sums, the report pages (each report's cells are in one part) and cells.parquet's
-row groups. A run of one
-chunk keeps its frame as it is; ``all_cells`` gives the whole frame to the few that need it (a rerun,
-an update: a few reports).
+row groups. A run of one chunk keeps its frame as it is; ``all_cells`` gives the whole frame to the
+few that need it (a rerun, an update: a few reports).
 
 The files are pickles of frames this process drew (dtypes kept exactly, categoricals and Arrow
 strings alike), one temporary file without a name per part (as extract/packed.py's PackedFile):
@@ -34,7 +33,8 @@ PART_REPORTS = 2_000
 
 
 class CellSpool:
-    """The cells of a run, a frame per validation chunk, on disk until published."""
+    """The cells of a run, on disk until published: each validation chunk's frame in parts of
+    PART_REPORTS reports."""
 
     def __init__(self) -> None:
         self._files: list = []   # unnamed temporary files, closed (and so gone) with the spool
@@ -54,8 +54,8 @@ class CellSpool:
                 self._dtypes.setdefault(name, part[name].dtype)
 
     def parts(self) -> Iterator[pd.DataFrame]:
-        """Each chunk's frame with every column of the run: a chunk without scans has no OCR columns,
-        and gets them empty, of the type a chunk with scans gives them (as pd.concat would)."""
+        """Each part's frame with every column of the run: a chunk without scans has no OCR columns,
+        and its parts get them empty, of the type a chunk with scans gives them (as pd.concat would)."""
         for f in self._files:
             f.seek(0)
             frame = pickle.load(f)   # add()'s own file (the module's note)
@@ -75,8 +75,9 @@ class CellSpool:
 
 
 def _by_reports(frame: pd.DataFrame, size: int) -> Iterator[pd.DataFrame]:
-    """``frame`` in parts of the cells of ``size`` reports each, by the order reports first appear."""
-    seen = pd.factorize(frame["report"])[0] if "report" in frame and len(frame) else None
+    """``frame`` in parts of the cells of ``size`` reports each, by the order reports first appear
+    (cells of no report, which cells_frame does not make, together as one more)."""
+    seen = pd.factorize(frame["report"], use_na_sentinel=False)[0] if "report" in frame and len(frame) else None
     if seen is None or seen.max() < size:
         yield frame
         return
@@ -98,7 +99,7 @@ def _from_parts(frames: list[pd.DataFrame]) -> CellSpool:
 
 
 def cell_parts(cells: pd.DataFrame | CellSpool | None) -> Iterator[pd.DataFrame]:
-    """The run's cells a part at a time: a spool's chunks, or the frame itself."""
+    """The run's cells a part at a time: a spool's parts, or the frame itself."""
     if isinstance(cells, CellSpool):
         yield from cells.parts()
     elif cells is not None:
@@ -106,7 +107,7 @@ def cell_parts(cells: pd.DataFrame | CellSpool | None) -> Iterator[pd.DataFrame]
 
 
 def all_cells(cells: pd.DataFrame | CellSpool) -> pd.DataFrame:
-    """The run's cells as one frame (the chunks one after the other, as cells.parquet holds them)."""
+    """The run's cells as one frame (the parts one after the other, as cells.parquet holds them)."""
     if not isinstance(cells, CellSpool):
         return cells
     frames = list(cells.parts())
