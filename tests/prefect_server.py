@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from s3_server import _free_port
@@ -44,9 +45,16 @@ def prefect_server(home):
 
 
 def api(env: dict, path: str, body: dict | None = None) -> dict | list:
-    """POST (or GET without a body) to the server's REST API."""
+    """POST (or GET without a body) to the server's REST API. A 503 is asked again, as Prefect's own
+    client does: the server answers it when its SQLite database is busy (seen once in CI, on 2 cores)."""
     req = urllib.request.Request(env["PREFECT_API_URL"] + path, method="POST" if body is not None else "GET",
                                  data=None if body is None else json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())
+    for wait in (0.5, 1, 2, 4, None):
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or wait is None:
+                raise
+            time.sleep(wait)
