@@ -4,8 +4,9 @@
 
 For each N: writes the input (as bench_scale.py), extracts it in a process pool (packed, as the
 flow's workers give the reports), and pickles the reports into a private temporary folder. A fresh
-process then loads them (pipeline.with_versions: their packed bytes wait on disk, as in a run) and runs pipeline.validate_reports, run_record, reports_table and publish,
-as pipeline.run does after extraction, with each step below wrapped: its resident memory before,
+process then loads them (pipeline.with_versions: their packed bytes wait on disk, as in a run) and
+runs pipeline.validate_reports, run_record, reports_table and publish, as pipeline.run does after
+extraction, with each step below wrapped: its resident memory before,
 its peak (Linux's VmHWM, reset before the step through /proc/self/clear_refs) and after, and its
 time. A step's peak includes the steps nested in it. No Prefect, no server: the figures are the
 stages' own, against which bench_scale.py's whole-process figures can be read.
