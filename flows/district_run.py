@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
 from prefect.utilities.annotations import quote
 
 from flows import extraction
@@ -95,7 +94,7 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
         record = record_unchanged(out, pipeline.unchanged_record(uuid.uuid4().hex, source, out, started, todo,
                                                                  current_record, {"compare": time.perf_counter() - t0},
                                                                  review))
-        tell(out, record, previous)
+        tell(out, quote(record), quote(previous))
         return record
     few = pipeline.update_keys(todo, current_record, current, district)
     if few:   # few inputs new or changed: check only those, against the dataset (giodq/update.py)
@@ -104,11 +103,11 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
         reports = _extract(source, [r for r in refs if r.key in wanted], refs, todo, current_record, batch_size,
                            on_cluster)
         progress.stage("验证 validating")
-        record = update_release(source, out, [r.key for r in refs], quote(reports), quote(district), started,
+        record = update_release(source, out, quote([r.key for r in refs]), quote(reports), quote(district), started,
                                 {"extract": time.perf_counter() - t0},
                                 {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)})
         if not isinstance(record, update.Declined):
-            tell(out, record, previous)
+            tell(out, quote(record), quote(previous))
             return record
         logger.info("checking the whole district: %s", record.why)
     reports = _extract(source, refs, refs, todo, current_record, batch_size, on_cluster)
@@ -123,8 +122,9 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
                                  district, memory)
     table = reports_table(quote(reports), quote(validation))
     del reports   # the extracted reports are in the table and the cells now: publishing does without them
-    record = publish(out, quote(table), quote(validation), record)
-    tell(out, record, previous)
+    record = publish(out, quote(table), quote(validation), quote(record))
+    del table, validation   # published: telling reads what it shows from the release
+    tell(out, quote(record), quote(previous))
     return record
 
 
@@ -142,9 +142,13 @@ def _extract(source: str, wanted: list, refs: list, todo, current_record: dict |
                                      known={r.key: todo.known[r.key] for r in part if r.key in todo.known},
                                      index=i, total=len(parts))
                    for i, part in enumerate(parts)]
-        for done in as_completed(futures):
-            progress.advance(len(done.result()))
-        return pipeline.with_versions([r for f in futures for r in f.result()], refs)
+        # taken in the order submitted (the pool's), each batch's future dropped as it is taken: a
+        # future holds its batch twice (pickled, and as objects) until it goes
+        waiting, pending = pipeline.Waiting(refs), futures[::-1]
+        del futures
+        while pending:
+            progress.advance(waiting.add(pending.pop().result()))
+        return waiting.in_order()
 
 
 _on_cluster = flow(_district_run, name="district-run-on-dask", flow_run_name="district-run {source} (dask)")

@@ -9,6 +9,7 @@ this one, and GX would cost every extraction worker ~2.5 s and ~110 MB (tests/te
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -112,15 +113,37 @@ def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
     return [p for p in parts if p]
 
 
+class Waiting:
+    """A run's extracted reports while they wait for validation, taken a batch at a time as the
+    batches arrive: each report takes its listing's version tag (a cached extraction may come from
+    an upload of the same bytes under another tag) and puts its packed cells and narrative on disk
+    (extract/packed.py) at once, so that a batch's bytes and objects go with the batch instead of
+    waiting for the last one (at 50,000 reports ~4.5 KB a report in the run's process)."""
+
+    def __init__(self, refs: list[InputRef]) -> None:
+        self._version = {r.key: r.version for r in refs}
+        self._order = {r.key: i for i, r in enumerate(refs)}
+        self._file: PackedFile | None = None
+        self._reports: list[Extracted] = []
+
+    def add(self, batch: list[Extracted]) -> int:
+        """Take in one batch's reports; how many."""
+        if self._file is None and any(isinstance(r.packed, bytes) for r in batch):
+            self._file = PackedFile()
+        self._reports.extend(replace(r, version=self._version.get(r.report), **(spill(r, self._file) if self._file else {}))
+                             for r in batch)
+        return len(batch)
+
+    def in_order(self) -> list[Extracted]:
+        """Every report taken in, in the listing's order."""
+        return sorted(self._reports, key=lambda r: self._order.get(r.report, 0))
+
+
 def with_versions(reports: list[Extracted], refs: list[InputRef]) -> list[Extracted]:
-    """Each report with the version tag its listing gave, in the listing's order (a cached
-    extraction may come from an upload of the same bytes under another tag), its packed cells and
-    narrative waiting on disk for validation (extract/packed.py)."""
-    version = {r.key: r.version for r in refs}
-    order = {r.key: i for i, r in enumerate(refs)}
-    file = PackedFile() if any(isinstance(r.packed, bytes) for r in reports) else None
-    return sorted((replace(r, version=version.get(r.report), **(spill(r, file) if file else {})) for r in reports),
-                  key=lambda r: order.get(r.report, 0))
+    """``reports`` waiting for validation (Waiting), in the listing's order."""
+    waiting = Waiting(refs)
+    waiting.add(reports)
+    return waiting.in_order()
 
 
 def changes(inputs: pd.DataFrame, current_reports: pd.DataFrame | None) -> dict[str, list[str]]:
@@ -164,6 +187,8 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     previous = other_reports(previous, reports)
     whole = district_frames(reports, previous, district)
     units, coverage, links = whole
+    gc.collect()   # the extraction batches' futures (Prefect's, in cycles) go before the chunks are drawn
+    memory.give_back()   # ... and what they and the name matching left in glibc's heap
     parts, years, skipped = [], [], fnd.NotAssessed()
     chunks = unit_chunks(reports, links, chunk or settings().validate_chunk)
     spool = cells = CellSpool() if len(chunks) > 1 else None   # a province's cells wait on disk (validate/spool.py)
@@ -400,8 +425,10 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
         if not isinstance(record, update.Declined):
             return record
         log.info("checking the whole district: %s", record.why)
-    reports = with_versions([pack(r) for part in buckets(refs, batch_size)
-                             for r in extract_batch(source, [ref.key for ref in part])], refs)
+    waiting = Waiting(refs)
+    for part in buckets(refs, batch_size):
+        waiting.add([pack(r) for r in extract_batch(source, [ref.key for ref in part])])
+    reports = waiting.in_order()
     t1, memory = time.perf_counter(), {"extract": peak_rss_mb()}
     validation = validate_reports(reports, current, district=district)
     t2, memory["validate"] = time.perf_counter(), peak_rss_mb()

@@ -94,6 +94,33 @@ def test_a_rerun_reads_missing_digests_of_an_older_dataset_as_none_kept():
     assert _from_dataset(reports.iloc[1], cells).sentence_hashes == ["0000000000000000"]
 
 
+def test_waiting_reports_let_go_of_each_batchs_bytes_as_it_arrives(tmp_path, monkeypatch):
+    """A run takes the batches in as they arrive (pipeline.Waiting): each report's packed bytes go to
+    disk at once and the batch's own objects are not held, so that a province's batches are never
+    all in memory together; in the end the reports come in the listing's order, with its versions."""
+    import sys
+    import tempfile
+
+    from giodq.extract.packed import Spilled
+    from giodq.ingest import InputRef
+    from giodq.pipeline import Waiting
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    names = ("004_47717d3cd7e0ea5b.txt", "shuyang-drc-2023.html")
+    batches = [[pack(extract_report(n, read_fixture(n)))] for n in names]
+    waiting = Waiting([InputRef(key=n, version=f"v{i}") for i, n in enumerate(reversed(names))])
+    packed = batches[0][0].packed
+    held = sys.getrefcount(packed)
+    assert waiting.add(batches[0]) == 1
+    del batches[0]
+    assert sys.getrefcount(packed) == held - 1   # only this test's name for the bytes is left
+    assert waiting.add(batches[0]) == 1
+    ready = waiting.in_order()
+    assert [(r.report, r.version) for r in ready] == [(names[1], "v0"), (names[0], "v1")]
+    assert all(isinstance(r.packed, Spilled) for r in ready) and ready[1].packed.read() == packed
+    assert list(tmp_path.iterdir()) == []   # the file has no name
+
+
 def test_packed_reports_wait_on_disk_and_read_back_as_extracted(tmp_path, monkeypatch):
     import gc
     import tempfile

@@ -77,6 +77,12 @@ def corrections(name: str, within: str | None = None) -> tuple[str, ...]:
     return inside or near
 
 
+def forget_names() -> None:
+    """Empty the caches of the names looked up (not the gazetteer's own tables)."""
+    corrections.cache_clear()
+    _leading_places.cache_clear()
+
+
 MAX_PLACES = 6   # 省 市 区 and a few more: a longer chain is no body's name
 
 

@@ -91,6 +91,13 @@ def forms_left_out(key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(out)
 
 
+def forget_forms() -> None:
+    """Empty the caches of the forms of names (here and the gazetteer's): they serve the many
+    bodies of one matching, and a province's would otherwise stay for the life of the process."""
+    forms_left_out.cache_clear()
+    gz.forget_names()
+
+
 def _agree(body_left: tuple[str, ...], unit_left: tuple[str, ...], form: str) -> bool:
     """Whether a body and a unit that share ``form`` once these divisions are left out can be one:
     only one of them may have written places the other left out (北京市朝阳区 is not 长春市朝阳区),

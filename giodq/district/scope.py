@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from giodq.district.names import Match, links, match_bodies
+from giodq.district.names import Match, forget_forms, links, match_bodies
 from giodq.district.roster import Roster
 
 
@@ -30,7 +30,9 @@ def _units(bodies: tuple[str, ...], roster: Roster | None) -> tuple[dict[str, Ma
     changed reports' last years, the validation, the check that no other report moved), ~0.5 s
     each for a district of 10,000."""
     matches = match_bodies(bodies, roster)
-    return matches, links(bodies, matches)
+    linked = links(bodies, matches)
+    forget_forms()   # the forms of a province's bodies (~10 MB at 50,000) serve one matching, not the run
+    return matches, linked
 
 
 def district_for_rerun(out: str, roster: str | None, years: str | None, record: dict) -> District:
