@@ -19,6 +19,7 @@ from prefect.utilities.annotations import quote
 from flows import extraction
 from flows.telling import previous_findings, tell
 from giodq import pipeline, preflight, progress, update
+from giodq.memory import give_back
 from giodq.publish import store
 from giodq.publish.lock import lock
 from giodq.review.inbox import apply_inbox as apply_inbox_now
@@ -123,7 +124,8 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
     table = reports_table(quote(reports), quote(validation))
     del reports   # the extracted reports are in the table and the cells now: publishing does without them
     record = publish(out, quote(table), quote(validation), quote(record))
-    del table, validation   # published: telling reads what it shows from the release
+    del table, validation   # published: telling reads what it shows from the release ...
+    give_back()             # ... and what they held goes back, not under its peak
     tell(out, quote(record), quote(previous))
     return record
 

@@ -344,6 +344,7 @@ def publish(out: str, table: pd.DataFrame, validation: Validation, record: dict,
     their ids and review states first (review/loop.py); decisions are saved once the release is current.
     ``changed``: the reports a rerun touched; the other report pages are kept as they are."""
     t0 = time.perf_counter()
+    memory.give_back()   # what validation and the reports' table left in glibc's heap, not under the site's
     stage = review_loop.before_release(out, table, validation.findings, record, changed)
     validation, record, changed = replace(validation, findings=stage.findings), stage.record, stage.changed
     if store.is_s3(out):

@@ -42,13 +42,15 @@ def webhooks(monkeypatch):
     server.shutdown()
 
 
-def test_a_run_tells_the_webhooks_and_leaves_artifacts(prefect_harness, webhooks, tmp_path):
+def test_a_run_tells_the_webhooks_and_leaves_artifacts(prefect_harness, webhooks, tmp_path, monkeypatch):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from flows.district_run import district_run
     from flows.rerun import rerun
 
+    # keys of this test's own: the session's server holds the other tests' runs' artifacts too
+    monkeypatch.setenv("GIODQ_ARTIFACT_PREFIX", "told")
     src = tmp_path / "src"
     shutil.copytree(SAMPLES, src)
     out = str(tmp_path / "out")
@@ -68,9 +70,9 @@ def test_a_run_tells_the_webhooks_and_leaves_artifacts(prefect_harness, webhooks
     (src / S004).write_text(text, encoding="utf-8")
     rerun(key=S004, source=str(src), out=out)
     with get_client(sync_client=True) as client:
-        runs = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["giodq-run"])))
+        runs = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["told-run"])))
         tables = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["giodq-new-findings"])))
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["told-new-findings"])))
     assert len(runs) == 2 and len(tables) == 2                            # one per run: the UI keeps the history
     first, second = sorted(runs, key=lambda a: a.created)
     assert first.type == "markdown" and "# 全区检查" in first.data and "错误 **1** 项" in first.data
