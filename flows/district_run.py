@@ -8,6 +8,7 @@ ends after the comparison.
 """
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from datetime import datetime, timezone
@@ -113,14 +114,14 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
         logger.info("checking the whole district: %s", record.why)
     reports = _extract(source, refs, refs, todo, current_record, batch_size, on_cluster)
     t1 = time.perf_counter()
-    memory = {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)}
+    peaks = {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)}
     progress.stage("验证 validating")
     # quote(): Prefect would otherwise walk every report's fields looking for futures (seconds per 1,000)
     validation = validate_reports(quote(reports), quote(current), quote(district))
-    t2, memory["validate"] = time.perf_counter(), pipeline.peak_rss_mb()
+    t2, peaks["validate"] = time.perf_counter(), pipeline.peak_rss_mb()
     record = pipeline.run_record(uuid.uuid4().hex, source, out, started, reports, validation,
                                  {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None,
-                                 district, memory)
+                                 district, peaks)
     table = reports_table(quote(reports), quote(validation))
     del reports   # the extracted reports are in the table and the cells now: publishing does without them
     record = publish(out, quote(table), quote(validation), quote(record))
@@ -144,12 +145,14 @@ def _extract(source: str, wanted: list, refs: list, todo, current_record: dict |
                                      known={r.key: todo.known[r.key] for r in part if r.key in todo.known},
                                      index=i, total=len(parts))
                    for i, part in enumerate(parts)]
-        # taken in the order submitted (the pool's), each batch's future dropped as it is taken: a
-        # future holds its batch twice (pickled, and as objects) until it goes
+        # results taken in the order submitted (the bar with them: a slow batch holds it a while),
+        # each future let go as it is taken: a future holds its batch twice (pickled, and as
+        # objects), and Prefect's as_completed holds every one to the end
         waiting, pending = pipeline.Waiting(refs), futures[::-1]
         del futures
         while pending:
             progress.advance(waiting.add(pending.pop().result()))
+        gc.collect()   # the futures sit in reference cycles (Prefect's chained callbacks): only a collection frees them
         return waiting.in_order()
 
 

@@ -9,7 +9,6 @@ this one, and GX would cost every extraction worker ~2.5 s and ~110 MB (tests/te
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import logging
@@ -114,11 +113,11 @@ def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
 
 
 class Waiting:
-    """A run's extracted reports while they wait for validation, taken a batch at a time as the
-    batches arrive: each report takes its listing's version tag (a cached extraction may come from
-    an upload of the same bytes under another tag) and puts its packed cells and narrative on disk
-    (extract/packed.py) at once, so that a batch's bytes and objects go with the batch instead of
-    waiting for the last one (at 50,000 reports ~4.5 KB a report in the run's process)."""
+    """A run's extracted reports while they wait for validation, taken in a batch at a time: each
+    report takes its listing's version tag (a cached extraction may come from an upload of the same
+    bytes under another tag) and puts its packed cells and narrative on disk (extract/packed.py) at
+    once, so that a batch's bytes and objects can go as soon as it is in, not after the last batch
+    (at 50,000 reports the run's process held ~4.5 KB a report more by the end of extraction)."""
 
     def __init__(self, refs: list[InputRef]) -> None:
         self._version = {r.key: r.version for r in refs}
@@ -187,8 +186,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
     previous = other_reports(previous, reports)
     whole = district_frames(reports, previous, district)
     units, coverage, links = whole
-    gc.collect()   # the extraction batches' futures (Prefect's, in cycles) go before the chunks are drawn
-    memory.give_back()   # ... and what they and the name matching left in glibc's heap
+    memory.give_back()   # what reading the reports and matching their names left in glibc's heap, not under the chunks'
     parts, years, skipped = [], [], fnd.NotAssessed()
     chunks = unit_chunks(reports, links, chunk or settings().validate_chunk)
     spool = cells = CellSpool() if len(chunks) > 1 else None   # a province's cells wait on disk (validate/spool.py)
@@ -430,11 +428,11 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
     for part in buckets(refs, batch_size):
         waiting.add([pack(r) for r in extract_batch(source, [ref.key for ref in part])])
     reports = waiting.in_order()
-    t1, memory = time.perf_counter(), {"extract": peak_rss_mb()}
+    t1, peaks = time.perf_counter(), {"extract": peak_rss_mb()}
     validation = validate_reports(reports, current, district=district)
-    t2, memory["validate"] = time.perf_counter(), peak_rss_mb()
+    t2, peaks["validate"] = time.perf_counter(), peak_rss_mb()
     record = run_record(uuid.uuid4().hex, source, out, started, reports, validation,
-                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None, district, memory)
+                        {"extract": t1 - t0, "validate": t2 - t1}, current[0] if current else None, district, peaks)
     table = reports_table(reports, validation)
     del reports   # the extracted reports are in the table and the cells now: publishing does without them
     return publish(out, table, validation, record)

@@ -94,8 +94,8 @@ def test_a_rerun_reads_missing_digests_of_an_older_dataset_as_none_kept():
     assert _from_dataset(reports.iloc[1], cells).sentence_hashes == ["0000000000000000"]
 
 
-def test_waiting_reports_let_go_of_each_batchs_bytes_as_it_arrives(tmp_path, monkeypatch):
-    """A run takes the batches in as they arrive (pipeline.Waiting): each report's packed bytes go to
+def test_waiting_reports_let_go_of_each_batchs_bytes_once_it_is_in(tmp_path, monkeypatch):
+    """A run takes the batches in one at a time (pipeline.Waiting): each report's packed bytes go to
     disk at once and the batch's own objects are not held, so that a province's batches are never
     all in memory together; in the end the reports come in the listing's order, with its versions."""
     import sys
