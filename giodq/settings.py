@@ -85,8 +85,9 @@ class Settings(BaseSettings):
 def settings() -> Settings:
     """The settings as the environment gives them now (tests and the CLI set GIODQ_* variables);
     built once per distinct environment: pydantic-settings takes milliseconds, and the pipeline
-    asks for every file it reads."""
-    return _settings(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("GIODQ_"))))
+    asks for every file it reads (the keys alone are walked: os.environ decodes each value it gives,
+    ~20 µs a call for the pairs, a third of that for the keys)."""
+    return _settings(tuple(sorted((k, os.environ[k]) for k in os.environ if k[:6].upper() == "GIODQ_")))
 
 
 @functools.lru_cache(maxsize=8)
