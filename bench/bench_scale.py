@@ -1,7 +1,7 @@
 """The scale benchmark: `giodq run` on N reports against floors measured on the same files.
 
     uv run python bench/bench_scale.py [--reports 1000 10000 50000] [--input distinct|repeated]
-                                       [--dask] [--no-serial-floor] [--keep DIR] [--nightly N]
+                                       [--dask] [--no-serial-floor] [--keep DIR] [--nightly N] [--again N]
 
 For each N: writes the input (--input distinct: every copy a unit of its own, seeds.distinct_folder;
 repeated: exact copies, seeds.seed_folder), runs the public command `uv run giodq run SRC --out OUT
@@ -21,7 +21,10 @@ floors, each as aligned text and as Markdown. --dask: the largest N again on a D
 of 2 single-threaded workers started here (`--dask-address`), its wall and peak RSS (giodq's process
 tree and the cluster's processes apart), and its dataset compared with the default run's
 (compare_parquet.compare). --nightly N: after the run of N reports, one file changed and the
-run repeated on the same OUT and Prefect home (the extraction cache warm). --keep DIR keeps the OUT folders under DIR (out-<input>-<N>[-dask]).
+run repeated on the same OUT and Prefect home (the extraction cache warm). --again N: then one more
+file changed and the district checked whole again on that OUT (GIODQ_UPDATE_UP_TO=0), as a
+province where more changed than an update takes: it reads the dataset at OUT for the cross-year
+rules. --keep DIR keeps the OUT folders under DIR (out-<input>-<N>[-dask]).
 """
 from __future__ import annotations
 
@@ -88,12 +91,26 @@ def nightly(src: Path, out: Path, work: Path, full_wall: float) -> str:
             + ", ".join(f"{k} {_s(t.get(k))} s" for k in STAGES) + f"; largest process {r['peak_mb']:.0f} MB")
 
 
+def again(src: Path, out: Path, work: Path, first: dict) -> str:
+    """The district run again on the same OUT and Prefect home after one more file changed, checked
+    whole (GIODQ_UPDATE_UP_TO=0: as a province where more changed than an update takes): its wall
+    and largest process against the first run's (``first``: run_giodq's)."""
+    files = sorted(src.iterdir())
+    changed = files[len(files) // 3]
+    changed.write_bytes(changed.read_bytes() + "\n（再次更正）\n".encode())
+    r = run_giodq(src, out, work, env={"GIODQ_UPDATE_UP_TO": "0"})
+    t = r["timings"]
+    return (f"again, checked whole after one file of {len(files):,} changed ({changed.name}): wall {r['wall']:.1f} s "
+            f"(first run {first['wall']:.1f} s); " + ", ".join(f"{k} {_s(t.get(k))} s" for k in STAGES)
+            + f"; largest process {r['peak_mb']:.0f} MB (first run {first['peak_mb']:.0f} MB)")
+
+
 def run_giodq(src: Path, out: Path, work: Path, dask_address: str | None = None,
-              cluster: list[psutil.Process] = ()) -> dict:
+              cluster: list[psutil.Process] = (), env: dict[str, str] | None = None) -> dict:
     """`uv run giodq run SRC --out OUT --quiet` -> wall, peak RSS (largest process of its tree, and of
     ``cluster``'s processes), run.json's timings and memory."""
     # a fresh shell's run: its own Prefect home, and a server that stops with it (none kept from before)
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"), "GIODQ_SERVER_KEEP_S": "0"}
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"), "GIODQ_SERVER_KEEP_S": "0", **(env or {})}
     cmd = ["uv", "run", "giodq", "run", str(src), "--out", str(out), "--quiet"]
     if dask_address:
         cmd += ["--dask-address", dask_address]
@@ -190,6 +207,8 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="keep the OUT folders under this folder")
     ap.add_argument("--nightly", type=int, default=None, metavar="N",
                     help="after the run of N reports, change one file and run again (the extraction cache warm)")
+    ap.add_argument("--again", type=int, default=None, metavar="N",
+                    help="after the run of N reports (and --nightly), change one file and check the district whole again")
     a = ap.parse_args()
     if shutil.which("uv") is None:
         sys.exit("uv is not on PATH")
@@ -223,6 +242,8 @@ def main() -> None:
                                _s(f["files"]), f"{f['page_kb']:.1f}"])
             if a.nightly == n:
                 extra_lines.append(nightly(src, out, work, r["wall"]))
+            if a.again == n:
+                extra_lines.append(again(src, out, work, r))
             if a.dask and n == max(a.reports):
                 extra_lines += run_dask(src, out, keep / f"out-{a.input}-{n}-dask", work, n)
             if not a.keep:

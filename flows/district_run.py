@@ -33,10 +33,11 @@ def list_inputs(source: str):
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def read_current(out: str):
-    """The record and the dataset current at OUT (None, None before the first run)."""
+def read_current(out: str, inputs: list[str]):
+    """The record and the dataset current at OUT (None, None before the first run), without what
+    a run of ``inputs`` reads anew (store.read_dataset)."""
     record = store.current(out)
-    return record, (store.read_dataset(out) if record else None)
+    return record, (store.read_dataset(out, inputs=inputs) if record else None)
 
 
 @task(cache_policy=NO_CACHE)
@@ -87,7 +88,7 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     refs = list_inputs(source)
-    current_record, current = read_current(out)
+    current_record, current = read_current(out, quote([r.key for r in refs]))
     previous = previous_findings(out)
     todo = pipeline.plan(refs, current_record, current[0] if current else None, pipeline.district_signature(district))
     if todo.unchanged:

@@ -407,7 +407,7 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
     t0 = time.perf_counter()
     refs = list_inputs(source)
     current_record = store.current(out)
-    current = store.read_dataset(out) if current_record else None
+    current = store.read_dataset(out, inputs=[r.key for r in refs]) if current_record else None
     todo = plan(refs, current_record, current[0] if current else None, district_signature(district))
     if todo.unchanged:
         record = unchanged_record(uuid.uuid4().hex, source, out, started, todo, current_record,

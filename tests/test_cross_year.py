@@ -70,3 +70,25 @@ def test_last_year_from_the_dataset_at_out(tmp_path):
     assert set(carry["report"]) == {"zhanhe-2024.txt"}
     assert len(list((tmp_path / "out" / "runs").glob("*.json"))) == 2   # each run's record is kept
     assert carry["where"].str.contains("与上年报告 zhanhe-2023.txt 比较").all()
+
+
+def test_a_run_reads_of_the_dataset_only_what_its_rules_compare_with(tmp_path):
+    """A run reads the dataset at OUT without its own inputs' cells and sentence digests (it reads
+    those reports anew; a province run again would hold its whole last dataset): the same findings
+    as with the whole dataset, last year's report still compared with."""
+    import pandas as pd
+
+    from giodq.publish import store
+
+    carry_pair(tmp_path / "src", tmp_path / "out")
+    whole = store.read_dataset(tmp_path / "out")
+    slim = store.read_dataset(tmp_path / "out", inputs=["zh-2024.txt", "not-in-the-dataset.txt"])
+    assert set(whole[1]["report"]) == {"zh-2023.txt", "zh-2024.txt"}
+    assert set(slim[1]["report"]) == {"zh-2023.txt"}                      # the input's cells not read
+    assert list(slim[0]["report"]) == list(whole[0]["report"])             # its row still there
+    hashes = dict(zip(slim[0]["report"], slim[0]["sentence_hashes"]))
+    assert hashes["zh-2024.txt"] is None and len(hashes["zh-2023.txt"]) > 0
+    this = extract_report("zh-2024.txt", S004.encode())
+    a, b = validate_reports([this], previous=whole), validate_reports([this], previous=slim)
+    assert "cross_year.carry" in set(b.findings["rule"])
+    pd.testing.assert_frame_equal(a.findings, b.findings)

@@ -1,10 +1,12 @@
 """The cleaned dataset: reports, cells and findings as Parquet (spec/output-contract.md)."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from giodq.categorical import plain_strings, with_sorted_categories
@@ -130,16 +132,27 @@ def write_dataset(out: Path, reports: pd.DataFrame, cells: pd.DataFrame | CellSp
     return final
 
 
-def read_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """(reports, cells) of the dataset already at OUT, or None when there is none yet."""
+def read_dataset(out: Path, inputs: Collection[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(reports, cells) of the dataset already at OUT, or None when there is none yet. ``inputs``:
+    the keys a run reads anew. Their rows are kept (a run compares its inputs with them), but not
+    their sentence digests nor their cells: the run's cross-year rules read only the dataset's other
+    reports (validate/frames.py other_reports), and a province run again would otherwise hold its
+    whole last dataset through the run (digests as Python strings, millions of cells)."""
     final = Path(out) / "dataset"
     if not (final / "reports.parquet").exists():
         return None
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
     wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes", "ocr"]
-    reports = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names]).to_pandas()
-    cells = _cells(final / "cells.parquet", ["report", "key", "value"])
-    return reports, cells
+    table = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names])
+    again = pa.array(sorted(set(inputs)), pa.string())
+    if len(again) and "sentence_hashes" in table.column_names:
+        hashes = table["sentence_hashes"]
+        table = table.set_column(table.column_names.index("sentence_hashes"), "sentence_hashes",
+                                 pc.if_else(pc.is_in(table["report"], value_set=again), pa.nulls(len(table), hashes.type),
+                                            hashes))
+    cells = _cells(final / "cells.parquet", ["report", "key", "value"],
+                   [("report", "not in", again.to_pylist())] if len(again) else None)
+    return table.to_pandas(), cells
 
 
 def read_full_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
@@ -155,9 +168,10 @@ def read_full_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
 CATEGORICAL_CELLS = ("report", "key", "table", "row", "col", "label", "kind")
 
 
-def _cells(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+def _cells(path: Path, columns: list[str] | None = None, filters: list[tuple] | None = None) -> pd.DataFrame:
     """cells.parquet with its repeated columns as categoricals, as the run's own cells are
-    (validate/frames.py): a district's cells as strings take four times the memory."""
+    (validate/frames.py): a district's cells as strings take four times the memory. ``filters``:
+    pyarrow's, applied as the row groups are read."""
     names = columns or pq.read_schema(path).names
     read = [c for c in CATEGORICAL_CELLS if c in names]
-    return with_sorted_categories(pq.read_table(path, columns=columns, read_dictionary=read).to_pandas())
+    return with_sorted_categories(pq.read_table(path, columns=columns, read_dictionary=read, filters=filters).to_pandas())

@@ -27,6 +27,7 @@ are refreshed right after the commit (each file carries its run id in its metada
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -35,6 +36,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -95,10 +97,11 @@ def current(out: str | Path) -> dict | None:
     return None if pointer is None else pointer["record"]
 
 
-def read_dataset(out: str | Path, full: bool = False) -> tuple[pd.DataFrame, ...] | None:
+def read_dataset(out: str | Path, full: bool = False, inputs: Collection[str] = ()) -> tuple[pd.DataFrame, ...] | None:
     """The dataset current at OUT (see giodq.publish.dataset), or None when there is none yet.
-    ``full``: every column of reports, cells and findings; else what the cross-year rules need."""
-    reader = ds.read_full_dataset if full else ds.read_dataset
+    ``full``: every column of reports, cells and findings; else what the cross-year rules need, of
+    the reports other than ``inputs`` (the keys a run reads anew: dataset.read_dataset)."""
+    reader = ds.read_full_dataset if full else functools.partial(ds.read_dataset, inputs=inputs)
     if not is_s3(out):
         return reader(Path(out))
     bucket, prefix = split_s3_uri(str(out))
