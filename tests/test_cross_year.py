@@ -1,6 +1,7 @@
 """cross_year.carry and cross_year.in_force: seed 004 (2024) beside a 2023 report of the same body,
 in the same run or in the dataset an earlier run left at OUT."""
 import pyarrow.parquet as pq
+import pytest
 
 from conftest import read_fixture
 from giodq.extract import extract_report
@@ -92,3 +93,24 @@ def test_a_run_reads_of_the_dataset_only_what_its_rules_compare_with(tmp_path):
     a, b = validate_reports([this], previous=whole), validate_reports([this], previous=slim)
     assert "cross_year.carry" in set(b.findings["rule"])
     pd.testing.assert_frame_equal(a.findings, b.findings)
+    # read so, the dataset serves only a run that checks those inputs again: never one without their cells
+    last_year = extract_report("zh-2023.txt", predecessor(2, 0))
+    with pytest.raises(ValueError, match="without the cells of 1 reports"):
+        validate_reports([last_year], previous=slim)
+
+
+def test_a_district_run_again_reads_the_dataset_without_its_inputs_cells(tmp_path, monkeypatch):
+    """The run (pipeline.run; the flow's read_current likewise) asks the dataset at OUT for what its
+    rules compare with only: last year's report, gone from the source, still found there."""
+    from giodq.publish import store
+
+    carry_pair(tmp_path / "src", tmp_path / "out")
+    asked, read = [], store.read_dataset
+    monkeypatch.setattr(store, "read_dataset", lambda out, full=False, inputs=(): asked.append(list(inputs)) or
+                        read(out, full=full, inputs=inputs))
+    (tmp_path / "src" / "zh-2023.txt").unlink()   # an input gone: the district is checked whole
+    run(str(tmp_path / "src"), tmp_path / "out")
+    assert asked[0] == ["zh-2024.txt"]
+    f = pq.read_table(tmp_path / "out" / "dataset" / "findings.parquet").to_pandas()
+    carry = f[f["rule"] == "cross_year.carry"]
+    assert set(carry["report"]) == {"zh-2024.txt"} and carry["where"].str.contains("zh-2023.txt").all()

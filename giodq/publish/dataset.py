@@ -143,16 +143,23 @@ def read_dataset(out: Path, inputs: Collection[str] = ()) -> tuple[pd.DataFrame,
         return None
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
     wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes", "ocr"]
+    from giodq.validate.frames import READ_ANEW, ReadAnew   # not at the top: frames imports the district, which imports this
+
     table = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names])
-    again = pa.array(sorted(set(inputs)), pa.string())
-    if len(again) and "sentence_hashes" in table.column_names:
-        hashes = table["sentence_hashes"]
-        table = table.set_column(table.column_names.index("sentence_hashes"), "sentence_hashes",
-                                 pc.if_else(pc.is_in(table["report"], value_set=again), pa.nulls(len(table), hashes.type),
-                                            hashes))
-    cells = _cells(final / "cells.parquet", ["report", "key", "value"],
-                   [("report", "not in", again.to_pylist())] if len(again) else None)
-    return table.to_pandas(), cells
+    if not inputs:
+        return table.to_pandas(), _cells(final / "cells.parquet", ["report", "key", "value"])
+    anew = pc.is_in(table["report"], value_set=pa.array(sorted(set(inputs)), pa.string()))
+    if "sentence_hashes" in table.column_names:
+        at = table.column_names.index("sentence_hashes")
+        table = table.set_column(at, "sentence_hashes",
+                                 pc.if_else(anew, pa.nulls(len(table), table.schema.field(at).type), table.column(at)))
+    # the others' cells only (in a district run again, most often none): not every cell decoded, then dropped
+    others = pc.filter(table["report"], pc.invert(anew)).combine_chunks().cast(pa.string())
+    cells = _cells(final / "cells.parquet", ["report", "key", "value"], pc.field("report").isin(others))
+    reports = table.to_pandas()
+    # validate/frames.py other_reports checks that the run reads these again
+    reports.attrs[READ_ANEW] = ReadAnew(set(inputs) & set(reports["report"]))
+    return reports, cells
 
 
 def read_full_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
@@ -168,10 +175,10 @@ def read_full_dataset(out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
 CATEGORICAL_CELLS = ("report", "key", "table", "row", "col", "label", "kind")
 
 
-def _cells(path: Path, columns: list[str] | None = None, filters: list[tuple] | None = None) -> pd.DataFrame:
+def _cells(path: Path, columns: list[str] | None = None, filters: pc.Expression | None = None) -> pd.DataFrame:
     """cells.parquet with its repeated columns as categoricals, as the run's own cells are
     (validate/frames.py): a district's cells as strings take four times the memory. ``filters``:
-    pyarrow's, applied as the row groups are read."""
+    the rows to keep, as pyarrow reads them."""
     names = columns or pq.read_schema(path).names
     read = [c for c in CATEGORICAL_CELLS if c in names]
     return with_sorted_categories(pq.read_table(path, columns=columns, read_dictionary=read, filters=filters).to_pandas())

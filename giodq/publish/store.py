@@ -99,8 +99,9 @@ def current(out: str | Path) -> dict | None:
 
 def read_dataset(out: str | Path, full: bool = False, inputs: Collection[str] = ()) -> tuple[pd.DataFrame, ...] | None:
     """The dataset current at OUT (see giodq.publish.dataset), or None when there is none yet.
-    ``full``: every column of reports, cells and findings; else what the cross-year rules need, of
-    the reports other than ``inputs`` (the keys a run reads anew: dataset.read_dataset)."""
+    ``full``: every column of reports, cells and findings (``inputs`` not taken); else what the
+    cross-year rules need, the rows of ``inputs`` (the keys a run reads anew) without their cells
+    and sentence digests (dataset.read_dataset)."""
     reader = ds.read_full_dataset if full else functools.partial(ds.read_dataset, inputs=inputs)
     if not is_s3(out):
         return reader(Path(out))

@@ -610,12 +610,31 @@ def coverage_check_frame(coverage: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+# the dataset's reports.attrs: the input keys whose cells and digests its reading left out
+READ_ANEW = "giodq_read_anew"
+
+
+class ReadAnew(frozenset):
+    """The keys under reports.attrs[READ_ANEW]. pandas deep-copies a frame's attrs in every
+    operation (~25 ms for a province's keys): this set is immutable, and its copy is itself."""
+
+    def __deepcopy__(self, memo) -> ReadAnew:
+        return self
+
+
 def other_reports(previous: tuple[pd.DataFrame, pd.DataFrame] | None,
                   reports: list[Extracted]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """``previous`` without the dataset's own copies of this run's inputs: not other reports."""
+    """``previous`` without the dataset's own copies of this run's inputs: not other reports. A
+    dataset read without some inputs' cells (publish/dataset.py read_dataset ``inputs``) serves
+    only a run that reads every one of them: another run would take them for reports without cells."""
     if previous is None:
         return None
-    again = previous[0]["report"].isin([r.report for r in reports])
+    keys = {r.report for r in reports}
+    missing = previous[0].attrs.get(READ_ANEW, frozenset()) - keys
+    if missing:
+        raise ValueError(f"the dataset was read without the cells of {len(missing)} reports this run does not "
+                         f"check (e.g. {sorted(missing)[0]}): read it with the run's own inputs")
+    again = previous[0]["report"].isin(keys)
     return (previous[0][~again], previous[1]) if again.any() else previous
 
 
