@@ -138,27 +138,27 @@ def read_dataset(out: Path, inputs: Collection[str] = ()) -> tuple[pd.DataFrame,
     their sentence digests nor their cells: the run's cross-year rules read only the dataset's other
     reports (validate/frames.py other_reports), and a province run again would otherwise hold its
     whole last dataset through the run (digests as Python strings, millions of cells)."""
+    from giodq.validate.frames import READ_ANEW, ReadAnew   # not at the top: frames imports the district, which imports this
+
     final = Path(out) / "dataset"
     if not (final / "reports.parquet").exists():
         return None
     names = pq.read_schema(final / "reports.parquet").names   # a dataset of an older giodq lacks some columns
     wanted = ["report", "sha256", "version", "body", "year", "status", "error", "published", "sentence_hashes", "ocr"]
-    from giodq.validate.frames import READ_ANEW, ReadAnew   # not at the top: frames imports the district, which imports this
-
     table = pq.read_table(final / "reports.parquet", columns=[c for c in wanted if c in names])
-    if not inputs:
-        return table.to_pandas(), _cells(final / "cells.parquet", ["report", "key", "value"])
-    anew = pc.is_in(table["report"], value_set=pa.array(sorted(set(inputs)), pa.string()))
-    if "sentence_hashes" in table.column_names:
-        at = table.column_names.index("sentence_hashes")
-        table = table.set_column(at, "sentence_hashes",
-                                 pc.if_else(anew, pa.nulls(len(table), table.schema.field(at).type), table.column(at)))
-    # the others' cells only (in a district run again, most often none): not every cell decoded, then dropped
-    others = pc.filter(table["report"], pc.invert(anew)).combine_chunks().cast(pa.string())
-    cells = _cells(final / "cells.parquet", ["report", "key", "value"], pc.field("report").isin(others))
+    keep = None
+    if inputs:
+        anew = pc.is_in(table["report"], value_set=pa.array(sorted(set(inputs)), pa.string()))
+        if "sentence_hashes" in table.column_names:
+            at = table.column_names.index("sentence_hashes")
+            table = table.set_column(at, "sentence_hashes",
+                                     pc.if_else(anew, pa.nulls(len(table), table.schema.field(at).type), table.column(at)))
+        # the others' cells only (in a district run again, most often none): not every cell decoded, then dropped
+        keep = pc.field("report").isin(pc.filter(table["report"], pc.invert(anew)).combine_chunks().cast(pa.string()))
+    cells = _cells(final / "cells.parquet", ["report", "key", "value"], keep)
     reports = table.to_pandas()
-    # validate/frames.py other_reports checks that the run reads these again
-    reports.attrs[READ_ANEW] = ReadAnew(set(inputs) & set(reports["report"]))
+    if inputs:   # validate/frames.py other_reports checks that the run reads these again
+        reports.attrs[READ_ANEW] = ReadAnew(set(inputs) & set(reports["report"]))
     return reports, cells
 
 
