@@ -88,7 +88,8 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     refs = list_inputs(source)
-    current_record, current = read_current(out, quote([r.key for r in refs]))
+    keys = [r.key for r in refs]
+    current_record, current = read_current(out, quote(keys))
     previous = previous_findings(out)
     todo = pipeline.plan(refs, current_record, current[0] if current else None, pipeline.district_signature(district))
     if todo.unchanged:
@@ -106,7 +107,7 @@ def _checked_run(source: str, out: str, batch_size: int | None, district, on_clu
         reports = _extract(source, [r for r in refs if r.key in wanted], refs, todo, current_record, batch_size,
                            on_cluster)
         progress.stage("验证 validating")
-        record = update_release(source, out, quote([r.key for r in refs]), quote(reports), quote(district), started,
+        record = update_release(source, out, quote(keys), quote(reports), quote(district), started,
                                 {"extract": time.perf_counter() - t0},
                                 {"extract": pipeline.peak_rss_mb(), "extract_workers": pipeline.peak_rss_mb(children=True)})
         if not isinstance(record, update.Declined):
