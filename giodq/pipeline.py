@@ -29,8 +29,8 @@ from giodq.district.figures import summary_frame
 from giodq.district.scope import District
 from giodq.extract import Extracted
 from giodq.extract.batch import InputChanged, code_version, extract_batch, read_inputs, sha256s  # noqa: F401 (the stage's API)
-from giodq.extract.digests import digests_column
-from giodq.extract.packed import PackedFile, pack, spill, unpack
+from giodq.extract.packed import pack, unpack
+from giodq.extract.waiting import Waiting, WaitingReports
 from giodq.ingest import UNREAD, InputRef, open_source
 from giodq.publish import store
 from giodq.publish.dataset import write_dataset
@@ -112,33 +112,7 @@ def buckets(refs: list[InputRef], size: int) -> list[list[InputRef]]:
     return [p for p in parts if p]
 
 
-class Waiting:
-    """A run's extracted reports while they wait for validation, taken in a batch at a time: each
-    report takes its listing's version tag (a cached extraction may come from an upload of the same
-    bytes under another tag) and puts its packed cells and narrative on disk (extract/packed.py) at
-    once, so that a batch's bytes and objects can go as soon as it is in, not after the last batch
-    (at 50,000 reports the run's process held ~4.5 KB a report more by the end of extraction)."""
-
-    def __init__(self, refs: list[InputRef]) -> None:
-        self._version = {r.key: r.version for r in refs}
-        self._order = {r.key: i for i, r in enumerate(refs)}
-        self._file: PackedFile | None = None
-        self._reports: list[Extracted] = []
-
-    def add(self, batch: list[Extracted]) -> int:
-        """Take in one batch's reports; how many."""
-        if self._file is None and any(isinstance(r.packed, bytes) for r in batch):
-            self._file = PackedFile()
-        self._reports.extend(replace(r, version=self._version.get(r.report), **(spill(r, self._file) if self._file else {}))
-                             for r in batch)
-        return len(batch)
-
-    def in_order(self) -> list[Extracted]:
-        """Every report taken in, in the listing's order."""
-        return sorted(self._reports, key=lambda r: self._order.get(r.report, 0))
-
-
-def with_versions(reports: list[Extracted], refs: list[InputRef]) -> list[Extracted]:
+def with_versions(reports: list[Extracted], refs: list[InputRef]) -> WaitingReports:
     """``reports`` waiting for validation (Waiting), in the listing's order."""
     waiting = Waiting(refs)
     waiting.add(reports)
@@ -204,7 +178,6 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
             missed = fnd.not_assessed(frames, results)
             skipped.update(missed)
             skipped.why.update(missed.why)
-            links_frame = frames["links"]
             del frames, results, missed
             if len(chunks) > 1:
                 log.info("validated chunk %d/%d: %d reports", i + 1, len(chunks), len(part))
@@ -219,7 +192,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
                                               units_years),
                       not_assessed=skipped, units=units, coverage=coverage,
                       roster=district.roster.frame() if district.roster is not None else None,
-                      links=dict(zip(links_frame["body"], links_frame["link"])))
+                      links=links)   # the dict the frames were drawn from: not a copy of a province's bodies
 
 
 def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:
@@ -230,25 +203,27 @@ def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFr
              .reindex(columns=["unit", "unit_match", "spelling", "level", "unit_note"]).to_dict("index")
              if validation.units is not None and len(validation.units) else {})
     unit = lambda key, column: _text(units[key][column]) if key in units else None  # noqa: E731
+    # a tuple a report, not a dict: a province's rows are all in memory before the frame is
+    names = ("report", "sha256", "version", "title", "body", "year", "format", "status", "error", "media", "published",
+             "ocr", "errors", "warnings", "not_assessed", "notes", "unit", "unit_match", "spelling", "level",
+             "sentence_hashes")
     rows = []
     for r in reports:
-        rows.append({
-            "report": r.report, "sha256": r.sha256, "version": r.version, "title": r.title, "body": r.body, "year": r.year,
-            "format": r.format if r.status == "ok" else None, "status": r.status, "error": r.error,
-            "media": r.media, "published": r.published, "ocr": r.scanned if r.status == "ok" else None,
-            "errors": int(counts.get((r.report, ERROR), 0)), "warnings": int(counts.get((r.report, WARNING), 0)),
-            "not_assessed": validation.not_assessed.get(r.report, []) if r.status == "ok" else None,
-            "notes": r.problems + getattr(validation.not_assessed, "why", {}).get(r.report, [])
-            + ([unit(r.report, "unit_note")] if unit(r.report, "unit_match") == "ambiguous" else [])
-            if r.status == "ok" else None,
+        ok = r.status == "ok"
+        rows.append((
+            r.report, r.sha256, r.version, r.title, r.body, r.year, r.format if ok else None, r.status, r.error,
+            r.media, r.published, r.scanned if ok else None,
+            int(counts.get((r.report, ERROR), 0)), int(counts.get((r.report, WARNING), 0)),
+            validation.not_assessed.get(r.report, []) if ok else None,
+            r.problems + getattr(validation.not_assessed, "why", {}).get(r.report, [])
+            + ([unit(r.report, "unit_note")] if unit(r.report, "unit_match") == "ambiguous" else []) if ok else None,
             # district/names.py: the roster's unit (the body normalised without a roster), and how
-            "unit": unit(r.report, "unit"), "unit_match": unit(r.report, "unit_match"),
-            "spelling": unit(r.report, "spelling"), "level": unit(r.report, "level"),
-            "sentence_hashes": r.sentence_hashes if r.status == "ok" else None,   # cross_year.copied next year
-        })
-    df = pd.DataFrame(rows)
+            unit(r.report, "unit"), unit(r.report, "unit_match"), unit(r.report, "spelling"), unit(r.report, "level"),
+            # cross_year.copied next year; as the reports hold them (8 bytes each), lists when written
+            r.sentence_hashes if ok else None,
+        ))
+    df = pd.DataFrame.from_records(rows, columns=names)
     df["year"] = df["year"].astype("Int64")
-    df["sentence_hashes"] = digests_column(list(df["sentence_hashes"])) if len(df) else df["sentence_hashes"]
     return df.join(flag_duplicates(df))   # duplicates, duplicate_kind
 
 
@@ -288,7 +263,7 @@ def run_record(run_id: str, source: str, out: str, started: datetime, reports: l
     or the reports table of the whole district (an update: giodq/update.py)."""
     f = validation.findings
     table = reports if isinstance(reports, pd.DataFrame) else _with_units(
-        inputs_frame(reports).assign(error=[r.error for r in reports], format=[r.format for r in reports]),
+        inputs_frame(reports, extra=("error", "format")),
         validation.units)
     ok = table["status"] == "ok"
     return {

@@ -77,7 +77,7 @@ def update(source: str, reports: list[Extracted], order: list[str],
     # has them (what was written, which rows were placed by position), and their own rows kept
     beside = _last_years(reports, others, district)
     context = extract_batch(source, beside) if beside else []
-    validation = validate_reports(reports + context, (old_reports, old_cells),
+    validation = validate_reports([*reports, *context], (old_reports, old_cells),
                                   district=District(district.roster, district.years,
                                                     others[~others["report"].isin(beside)]))
     why = (_moved(others, old_reports, validation, district)

@@ -11,7 +11,7 @@ import pytest
 from conftest import read_fixture
 from giodq import cells as cm
 from giodq.extract import extract_report
-from giodq.extract.packed import pack, unpack
+from giodq.extract.packed import PackedFile, pack, unpack
 from giodq.extract.rawcells import RawCells
 from giodq.pipeline import reports_table, validate_reports
 from giodq.validate.spool import all_cells
@@ -119,6 +119,38 @@ def test_waiting_reports_let_go_of_each_batchs_bytes_once_it_is_in(tmp_path, mon
     assert [(r.report, r.version) for r in ready] == [(names[1], "v0"), (names[0], "v1")]
     assert all(isinstance(r.packed, Spilled) for r in ready) and ready[1].packed.read() == packed
     assert list(tmp_path.iterdir()) == []   # the file has no name
+
+
+def test_waiting_reports_are_on_disk_and_read_back_by_position(tmp_path, monkeypatch):
+    """The waiting reports hold where each report is, not the report (extract/waiting.py): read back
+    by position, in chunks (validate/chunks.py) and as a whole to another process."""
+    import gc
+    import tempfile
+    from array import array
+
+    from giodq.extract.waiting import WaitingReports
+    from giodq.ingest import InputRef
+    from giodq.pipeline import with_versions
+    from giodq.validate.chunks import unit_chunks
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    names = ("004_47717d3cd7e0ea5b.txt", "shuyang-drc-2023.html")
+    reports = [extract_report(n, read_fixture(n)) for n in names] + [extract_report("bad.txt", b"\x00\x01")]
+    refs = [InputRef(key=r.report, version=f"v{i}") for i, r in enumerate(reports)]
+    waiting = with_versions([pack(r) for r in reversed(reports)], refs)
+    assert isinstance(waiting, WaitingReports) and len(waiting) == 3
+    assert {type(o) for o in gc.get_referents(waiting)} - {type(WaitingReports)} == {array, PackedFile}   # where, the file
+    expected = [replace(r, version=f"v{i}") for i, r in enumerate(reports)]
+    assert [unpack(w) for w in waiting] == expected
+    assert waiting[-1] == expected[-1] and waiting[0] is not waiting[0]   # each read a new object
+    with pytest.raises(IndexError):
+        waiting[3]
+    assert [unpack(w) for w in waiting[1:]] == expected[1:]
+    chunks = unit_chunks(waiting, {}, 2)   # no units: each report alone, two to a chunk
+    assert [type(c) for c in chunks] == [WaitingReports] * 2
+    assert [[unpack(r) for r in c] for c in chunks] == [expected[:2], expected[2:]]
+    whole = pickle.loads(pickle.dumps(waiting))   # as the reports, with their bytes
+    assert isinstance(whole, list) and [unpack(r) for r in whole] == expected
 
 
 def test_packed_reports_wait_on_disk_and_read_back_as_extracted(tmp_path, monkeypatch):

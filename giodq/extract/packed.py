@@ -110,7 +110,3 @@ class Spilled:
     def __reduce__(self):
         return bytes, (self.read(),)   # to another process as the bytes themselves
 
-
-def spill(report: Extracted, file: PackedFile) -> dict:
-    """The fields of ``report`` that make it wait with its packed bytes in ``file`` (for replace())."""
-    return {"packed": file.put(report.packed)} if isinstance(report.packed, bytes) else {}

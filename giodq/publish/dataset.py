@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from giodq.categorical import plain_strings, with_sorted_categories
+from giodq.extract.digests import Digests
 from giodq.validate.spool import CellSpool, cell_parts
 
 REPORTS_SCHEMA = pa.schema([
@@ -72,11 +73,15 @@ def _table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     # OCR columns of a run without scans) is null throughout; categoricals (the run's cells) as the
     # plain strings the schema and the pandas metadata name
     df = plain_strings(df)
-    # Arrow lists (reports' sentence_hashes) as Python objects, a row group at a time: the file's pandas
-    # metadata then names a type every pandas reads back
+    # Arrow lists (a dataset's sentence_hashes) and a run's digests (8 bytes each, extract/digests.py) as
+    # Python lists, a row group at a time: the file's pandas metadata then names a type every pandas reads back
     nested = [c for c in df.columns if isinstance(df[c].dtype, pd.ArrowDtype) and pa.types.is_list(df[c].dtype.pyarrow_dtype)]
     if nested:
         df = df.astype({c: object for c in nested})
+    digests = [f.name for f in schema if pa.types.is_list(f.type) and f.name in df.columns and df[f.name].dtype == object
+               and any(isinstance(v, Digests) for v in df[f.name])]
+    if digests:
+        df = df.assign(**{c: [list(v) if isinstance(v, Digests) else v for v in df[c]] for c in digests})
     lacking = {f.name: pa.nulls(len(df), f.type) for f in schema if f.name not in df.columns}
     if not lacking:
         return pa.Table.from_pandas(df.reindex(columns=schema.names), schema=schema, preserve_index=False)

@@ -6,10 +6,12 @@ through ``previous`` as for any run).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from giodq.extract import Extracted
 
 
-def unit_chunks(reports: list[Extracted], links: dict[str, str], size: int) -> list[list[Extracted]]:
+def unit_chunks(reports: Sequence[Extracted], links: dict[str, str], size: int) -> list[Sequence[Extracted]]:
     """``reports`` in chunks of about ``size`` (more where one unit has more), every report of a
     unit in the same chunk (``links``: body -> the unit the years are compared by), each chunk in
     the run's order. Always one chunk at least (an empty run is validated too)."""
@@ -24,4 +26,6 @@ def unit_chunks(reports: list[Extracted], links: dict[str, str], size: int) -> l
         if chunks[-1] and len(chunks[-1]) + len(members) > size:
             chunks.append([])
         chunks[-1].extend(members)
-    return [[reports[i] for i in sorted(c)] for c in chunks]
+    # waiting reports stay on disk until their chunk is validated (extract/waiting.py)
+    take = getattr(reports, "take", lambda members: [reports[i] for i in members])
+    return [take(sorted(c)) for c in chunks]

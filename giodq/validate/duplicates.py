@@ -29,11 +29,13 @@ KIND_ZH = {SAME_CONTENT: "内容完全相同的文件", SAME_BODY_YEAR: "同一�
 GROUP_COLUMNS = ["group", "kind", "body", "year", "sha256", "report"]
 
 
-def inputs_frame(reports) -> pd.DataFrame:
-    """The columns duplicate_groups reads, from a run's extracted reports (giodq.extract.Extracted)."""
-    return pd.DataFrame({"report": [r.report for r in reports], "sha256": [r.sha256 for r in reports],
-                         "body": [r.body for r in reports], "year": pd.array([r.year for r in reports], dtype="Int64"),
-                         "status": [r.status for r in reports]})
+def inputs_frame(reports, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The columns duplicate_groups reads, and the fields ``extra``, from a run's extracted reports
+    (giodq.extract.Extracted), read in one pass: waiting reports are read back from disk
+    (extract/waiting.py)."""
+    names = ("report", "sha256", "body", "year", "status", *extra)
+    columns = dict(zip(names, zip(*[[getattr(r, n) for n in names] for r in reports]))) or {n: () for n in names}
+    return pd.DataFrame({n: pd.array(columns[n], dtype="Int64") if n == "year" else list(columns[n]) for n in names})
 
 
 def duplicate_groups(reports: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -567,13 +568,16 @@ def _copied_frame(pairs: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _inputs(reports: list[Extracted]) -> pd.DataFrame:
-    return pd.DataFrame({"report": pd.Series([r.report for r in reports], dtype="string"),
-                         "body": pd.Series([r.body for r in reports], dtype="object"),
-                         "year": pd.Series([r.year for r in reports], dtype="Int64"),
-                         "status": [r.status for r in reports],
-                         "published": pd.to_datetime(pd.Series([r.published for r in reports], dtype="object")),
-                         "sha256": [r.sha256 for r in reports]})
+def _inputs(reports: Sequence[Extracted]) -> pd.DataFrame:
+    # one pass: waiting reports are read back from disk (extract/waiting.py)
+    rows = [(r.report, r.body, r.year, r.status, r.published, r.sha256) for r in reports]
+    report, body, year, status, published, sha256 = (list(c) for c in zip(*rows)) if rows else ([],) * 6
+    return pd.DataFrame({"report": pd.Series(report, dtype="string"),
+                         "body": pd.Series(body, dtype="object"),
+                         "year": pd.Series(year, dtype="Int64"),
+                         "status": status,
+                         "published": pd.to_datetime(pd.Series(published, dtype="object")),
+                         "sha256": sha256})
 
 
 def district_frames(reports: list[Extracted], previous: tuple[pd.DataFrame, pd.DataFrame] | None,
