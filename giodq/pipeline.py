@@ -18,6 +18,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -140,7 +141,7 @@ class Validation:
     links: dict[str, str] = field(default_factory=dict)   # body -> the unit the years are compared by
 
 
-def validate_reports(reports: list[Extracted], previous=None, only: set[str] | None = None,
+def validate_reports(reports: Sequence[Extracted], previous=None, only: set[str] | None = None,
                      district: District | None = None, chunk: int | None = None) -> Validation:
     """All reports of a run -> GX results over one batch per suite, and the findings read off them.
     ``previous``: (reports, cells) of the dataset already at OUT, for the cross-year rules.
@@ -195,7 +196,7 @@ def validate_reports(reports: list[Extracted], previous=None, only: set[str] | N
                       links=links)   # the dict the frames were drawn from: not a copy of a province's bodies
 
 
-def reports_table(reports: list[Extracted], validation: Validation) -> pd.DataFrame:
+def reports_table(reports: Sequence[Extracted], validation: Validation) -> pd.DataFrame:
     """One row per input, readable or not (reports.parquet)."""
     # plain dicts: a pandas lookup per report and column costs seconds for a province
     counts = validation.findings.groupby(["report", "severity"]).size().to_dict()
@@ -255,7 +256,7 @@ def peak_rss_mb(children: bool = False) -> float:
     return round(peak / 1024, 1)   # kB on Linux
 
 
-def run_record(run_id: str, source: str, out: str, started: datetime, reports: list[Extracted] | pd.DataFrame,
+def run_record(run_id: str, source: str, out: str, started: datetime, reports: Sequence[Extracted] | pd.DataFrame,
                validation: Validation, timings: dict[str, float], current_reports: pd.DataFrame | None = None,
                district: District | None = None, memory: dict[str, float] | None = None) -> dict:
     """The run record (run.json): when, inputs, what changed, counts, failures, findings by rule,
@@ -403,6 +404,7 @@ def _run(source: str, out: str, batch_size: int, district: District | None = Non
     for part in buckets(refs, batch_size):
         waiting.add([pack(r) for r in extract_batch(source, [ref.key for ref in part])])
     reports = waiting.in_order()
+    del waiting   # the reports hold the file now: it goes with them
     t1, peaks = time.perf_counter(), {"extract": peak_rss_mb()}
     validation = validate_reports(reports, current, district=district)
     t2, peaks["validate"] = time.perf_counter(), peak_rss_mb()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -65,7 +66,7 @@ def few_changed(refs: list, known: dict[str, str], current_record: dict | None, 
     return read
 
 
-def update(source: str, reports: list[Extracted], order: list[str],
+def update(source: str, reports: Sequence[Extracted], order: list[str],
            current: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], district: District) -> Update | Declined:
     """Check ``reports`` (the new and changed inputs of ``source``, extracted) against the dataset
     ``current`` (reports, cells, findings: store.read_dataset(full=True)). ``order``: every input's
@@ -109,7 +110,7 @@ def update(source: str, reports: list[Extracted], order: list[str],
     return Update(recount(table, findings), replace(validation, cells=cells, findings=findings), again | relisted)
 
 
-def release(source: str, out: str, order: list[str], reports: list[Extracted], district: District,
+def release(source: str, out: str, order: list[str], reports: Sequence[Extracted], district: District,
             started: datetime, timings: dict[str, float], memory: dict[str, float]) -> dict | Declined:
     """Update the dataset at OUT with ``reports`` (the new and changed inputs, extracted) and publish
     it as a release; the run record, or Declined when the district must be checked whole."""
@@ -156,7 +157,7 @@ def _plain(values) -> list:
     return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
-def _last_years(reports: list[Extracted], others: pd.DataFrame, district: District) -> list[str]:
+def _last_years(reports: Sequence[Extracted], others: pd.DataFrame, district: District) -> list[str]:
     """The readable reports among ``others`` of the changed reports' units on the year before, with
     the links the validation will draw (district_frames: over the reports' bodies and the dataset's)."""
     _, links = district.units_of([r.body for r in reports] + list(others["body"]))
@@ -181,7 +182,7 @@ def _moved(others: pd.DataFrame, old_reports: pd.DataFrame, validation: Validati
     return None
 
 
-def _dependents(reports: list[Extracted], old: pd.DataFrame, others: pd.DataFrame, links: dict[str, str]) -> str | None:
+def _dependents(reports: Sequence[Extracted], old: pd.DataFrame, others: pd.DataFrame, links: dict[str, str]) -> str | None:
     """Why another report's cross-year rules may depend on the changed ones (as they are now, and
     as the dataset had them: ``old``): a report of the same unit on the year after. None when there
     is none."""

@@ -59,7 +59,10 @@ def test_packed_reports_validate_as_extracted():
 
 
 def test_sentence_digests_read_as_their_strings_and_are_written_as_lists():
-    from giodq.extract.digests import Digests, digests_column
+    import pyarrow as pa
+
+    from giodq.extract.digests import Digests
+    from giodq.publish.dataset import _table
 
     hexes = ["0123456789abcdef", "fedcba9876543210", "00000000000000ff"]
     d = Digests.of(hexes)
@@ -68,11 +71,10 @@ def test_sentence_digests_read_as_their_strings_and_are_written_as_lists():
     assert set(d) == set(hexes) and len(d) == 3 and pickle.loads(pickle.dumps(d)) == hexes
     assert Digests.of(["not hex at all!!", *hexes]) == ["not hex at all!!", *hexes]   # kept as written
     assert not isinstance(Digests.of(["ABCDEF0123456789"]), Digests)   # not as the extraction writes them
-    column = digests_column([d, None, Digests.of([]), Digests.of(hexes[:1])])
-    assert column.tolist()[0] == hexes and column.isna().tolist() == [False, True, False, False]
-    assert list(column.tolist()[2]) == [] and list(column.tolist()[3]) == hexes[:1]
-    # a rerun's report from the dataset holds a plain list: the column is the same
-    assert digests_column([hexes, None]).tolist()[0] == hexes
+    # reports.parquet's column: lists of the strings, a run's digests beside a dataset's plain lists (an update)
+    written = _table(pd.DataFrame({"sentence_hashes": [d, None, Digests.of([]), Digests.of(hexes[:1]), hexes]}),
+                     pa.schema([("sentence_hashes", pa.list_(pa.string()))]))
+    assert written.column("sentence_hashes").to_pylist() == [hexes, None, [], hexes[:1], hexes]
 
     e = extract_report("s.txt", read_fixture("004_47717d3cd7e0ea5b.txt"))
     assert isinstance(e.sentence_hashes, Digests) and len(e.sentence_hashes) > 5
@@ -81,12 +83,14 @@ def test_sentence_digests_read_as_their_strings_and_are_written_as_lists():
 def test_a_rerun_reads_missing_digests_of_an_older_dataset_as_none_kept():
     """A dataset written before reports.parquet had sentence_hashes, beside a rerun's new row (an
     Arrow list column): the other reports' hashes are pd.NA, read as none kept."""
-    from giodq.extract.digests import Digests, digests_column
+    import pyarrow as pa
+
     from giodq.rerun import _from_dataset
 
     older = pd.DataFrame({"report": ["2023.txt"], "sha256": ["a"], "body": ["X"], "year": [2023], "format": ["2021"]})
     new = pd.DataFrame({"report": ["2024.txt"], "sha256": ["b"], "body": ["X"], "year": [2024], "format": ["2021"],
-                        "sentence_hashes": digests_column([Digests(bytes(8))])})
+                        "sentence_hashes": pd.arrays.ArrowExtensionArray(pa.array([["0000000000000000"]],
+                                                                                  type=pa.list_(pa.string())))})
     reports = pd.concat([older, new], ignore_index=True)
     cells = pd.DataFrame({"report": pd.Series([], dtype="string"), "key": pd.Series([], dtype="string"),
                           "raw": pd.Series([], dtype="string")})

@@ -1,17 +1,14 @@
 """The narrative's sentence digests (cross_year.copied) held as bytes: 8 bytes for each digest of 16 hex
 characters, instead of a Python string of ~65 bytes and a list's pointer. A province's reports hold
-~50 each from extraction until the dataset is written (~150 MB at 50,000 reports as strings)."""
+~50 each from extraction until the dataset is written (~150 MB at 50,000 reports as strings); the
+reports table holds them so too, and they become lists of the strings a row group at a time as
+reports.parquet is written (publish/dataset.py)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 
-import numpy as np
-import pyarrow as pa
-import pandas as pd
-
 _HEX16 = re.compile(r"[0-9a-f]{16}")
-HASHES = pa.list_(pa.string())
 
 
 class Digests(Sequence):
@@ -57,18 +54,3 @@ class Digests(Sequence):
     def __reduce__(self):
         return Digests, (self.data,)
 
-
-def digests_column(values: list) -> pd.Series:
-    """reports.parquet's ``sentence_hashes`` (None for an input not read) as Arrow lists of strings,
-    made from the digests' bytes without a Python string per digest."""
-    if not all(v is None or isinstance(v, Digests) for v in values):
-        return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(
-            [None if v is None else list(v) for v in values], type=HASHES)))
-    counts = np.array([0 if v is None else len(v) for v in values], dtype=np.int64)
-    n = int(counts.sum())
-    text = b"".join(v.data for v in values if v is not None).hex().encode()
-    strings = pa.StringArray.from_buffers(n, pa.py_buffer(np.arange(0, 16 * n + 1, 16, dtype=np.int32)),
-                                          pa.py_buffer(text))
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-    missing = pa.array([v is None for v in values], type=pa.bool_())
-    return pd.Series(pd.arrays.ArrowExtensionArray(pa.ListArray.from_arrays(offsets, strings, mask=missing)))

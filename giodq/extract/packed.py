@@ -4,8 +4,8 @@ A province's reports wait in the run's process until every one is read (the cros
 each unit's reports, and a unit's files may be anywhere in the listing), and validation then takes
 them a chunk at a time (pipeline.validate_reports). What only the validation frames read waits as
 one compressed pickle per report, ~1.5 KB instead of ~8 KB of Python objects: packed in the
-extraction workers, unpacked by chunk. The metadata the run record and the reports table read
-stays as it is.
+extraction workers, unpacked by chunk. The rest of each report waits on disk beside them
+(extract/waiting.py).
 
 Once the reports are in the run's process, their packed bytes wait on disk (``PackedFile``: one
 temporary file without a name, gone with the run however it ends), a report holding where its bytes
@@ -47,7 +47,7 @@ class _Nothing(Mapping):
 
 NOTHING = _Nothing()
 # what a packed report holds in their place: empty and immutable, so one of each serves every report
-# (a province waits in memory) and nothing can be added to a packed report's cells by mistake
+# (a province waits) and nothing can be added to a packed report's cells by mistake
 _EMPTY = {"raw": NOTHING, "claims": (), "shares": (), "placeholders": (), "parts": None, "part_five": None,
           "ocr": NOTHING, "placed": NOTHING}
 
@@ -98,7 +98,8 @@ class PackedFile:
 
 
 class Spilled:
-    """Where a packed report's bytes are in its run's PackedFile (which lives as long as one of these)."""
+    """Where a packed report's bytes are in its run's PackedFile (which lives as long as one of these,
+    or a WaitingReports over it)."""
     __slots__ = ("file", "at", "size")
 
     def __init__(self, file: PackedFile, at: int, size: int) -> None:

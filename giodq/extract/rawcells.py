@@ -1,6 +1,7 @@
 """A report's raw cells held compactly: the format's keys once for every report, and a tuple of the
-texts as written. A province's reports are in memory together between extraction and validation,
-and a dict of ~200 cells per report was most of each one (~40 MB per 10,000 reports)."""
+texts as written. A batch's reports come from the extraction workers with their cells (then
+packed, extract/packed.py), and a dict of ~200 cells per report was most of each one (~40 MB per
+10,000 reports)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping

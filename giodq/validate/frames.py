@@ -580,7 +580,7 @@ def _inputs(reports: Sequence[Extracted]) -> pd.DataFrame:
                          "sha256": sha256})
 
 
-def district_frames(reports: list[Extracted], previous: tuple[pd.DataFrame, pd.DataFrame] | None,
+def district_frames(reports: Sequence[Extracted], previous: tuple[pd.DataFrame, pd.DataFrame] | None,
                     district: District) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """(units, coverage, links): the unit of each report of the district (this run's, and a rerun's
     others: coverage.units_frame), its coverage, and body -> link for the cross-year rules (over this
@@ -627,7 +627,7 @@ class ReadAnew(frozenset):
 
 
 def other_reports(previous: tuple[pd.DataFrame, pd.DataFrame] | None,
-                  reports: list[Extracted]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+                  reports: Sequence[Extracted]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """``previous`` without the dataset's own copies of this run's inputs: not other reports. A
     dataset read without some inputs' cells (publish/dataset.py read_dataset ``inputs``) serves
     only a run that reads every one of them: another run would take them for reports without cells."""
@@ -694,7 +694,6 @@ def validation_frames(reports: list[Extracted],
         "problems": problems_frame(reports),
         **cross_year,
         "units": units,
-        "links": pd.DataFrame({"body": list(links), "link": list(links.values())}, dtype="string"),
         "coverage_table": coverage,
         "coverage": coverage_check_frame(coverage),
     }
