@@ -42,23 +42,28 @@ class Waiting:
         self._order, self._at, self._size = array("q"), array("q"), array("q")
 
     def add(self, batch: Iterable[Extracted]) -> int:
-        """Take in one batch's reports; how many."""
-        n = 0
+        """Take in one batch's reports (one write to the file for all of them); how many."""
+        blob, where = bytearray(), []   # each report's packed bytes, then its fields (and how long those bytes are)
         for r in batch:
-            self._file = self._file or PackedFile()
             packed = r.packed.read() if isinstance(r.packed, Spilled) else r.packed
-            where = None
+            spilled = None
             if isinstance(packed, bytes):
-                spilled = self._file.put(packed)
-                where = (spilled.at, spilled.size)
+                spilled = len(packed)
+                blob += packed
             values = tuple(getattr(r, f) for f in _META)
-            values = (*values[:_VERSION], self._version.get(r.report), *values[_VERSION + 1:], where)
-            meta = self._file.put(pickle.dumps(values, protocol=5))
-            self._order.append(self._rank.get(r.report, 0))
-            self._at.append(meta.at)
-            self._size.append(meta.size)
-            n += 1
-        return n
+            meta = pickle.dumps((*values[:_VERSION], self._version.get(r.report), *values[_VERSION + 1:], spilled),
+                                protocol=5)
+            where.append((self._rank.get(r.report, 0), len(blob), len(meta)))
+            blob += meta
+        if not where:
+            return 0
+        self._file = self._file or PackedFile()
+        start = self._file.put(blob).at
+        for rank, at, size in where:
+            self._order.append(rank)
+            self._at.append(start + at)
+            self._size.append(size)
+        return len(where)
 
     def in_order(self) -> WaitingReports:
         """Every report taken in, in the listing's order."""
@@ -83,8 +88,8 @@ class WaitingReports(Sequence):
         if isinstance(i, slice):
             return WaitingReports(self._file, self._at[i], self._size[i])
         at, size = self._at[i], self._size[i]
-        *values, where = pickle.loads(self._file.read(at, size))
-        return Extracted(*values, Spilled(self._file, *where) if where else None)
+        *values, spilled = pickle.loads(self._file.read(at, size))
+        return Extracted(*values, Spilled(self._file, at - spilled, spilled) if spilled is not None else None)
 
     def __iter__(self):
         for i in range(len(self._at)):
