@@ -72,7 +72,6 @@ class Waiting:
                               array("q", (self._size[i] for i in order)))
 
 
-
 class WaitingReports(Sequence):
     """Waiting reports (Waiting.in_order), each read back from disk as an Extracted when it is
     taken: a new object each time, its packed bytes still on disk (``packed``: a Spilled)."""
