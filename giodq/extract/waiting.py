@@ -102,3 +102,10 @@ class WaitingReports(Sequence):
 
     def __reduce__(self):
         return list, (list(self),)   # to another process as the reports themselves, with their bytes
+
+
+def columns_of(reports: Iterable[Extracted], names: Sequence[str]) -> dict[str, list]:
+    """The fields ``names`` of every report, as columns, read in one pass: a waiting report is read
+    back from disk each time it is taken."""
+    rows = [tuple(getattr(r, n) for n in names) for r in reports]
+    return {n: list(c) for n, c in zip(names, zip(*rows))} if rows else {n: [] for n in names}

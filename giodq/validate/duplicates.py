@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from giodq.extract.waiting import columns_of
 from giodq.validate.frames import normalise_body
 
 SAME_CONTENT = "same_content"
@@ -31,11 +32,10 @@ GROUP_COLUMNS = ["group", "kind", "body", "year", "sha256", "report"]
 
 def inputs_frame(reports, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """The columns duplicate_groups reads, and the fields ``extra``, from a run's extracted reports
-    (giodq.extract.Extracted), read in one pass: waiting reports are read back from disk
-    (extract/waiting.py)."""
+    (giodq.extract.Extracted), read in one pass (extract/waiting.py columns_of)."""
     names = ("report", "sha256", "body", "year", "status", *extra)
-    columns = dict(zip(names, zip(*[[getattr(r, n) for n in names] for r in reports]))) or {n: () for n in names}
-    return pd.DataFrame({n: pd.array(columns[n], dtype="Int64") if n == "year" else list(columns[n]) for n in names})
+    columns = columns_of(reports, names)
+    return pd.DataFrame({n: pd.array(columns[n], dtype="Int64") if n == "year" else columns[n] for n in names})
 
 
 def duplicate_groups(reports: pd.DataFrame) -> pd.DataFrame:

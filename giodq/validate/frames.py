@@ -44,6 +44,7 @@ from giodq.extract import Extracted, ocr
 from giodq.extract.numbers import ZERO_MARKERS, parse_value
 from giodq.extract.parts import PARTS
 from giodq.extract.rawcells import RawCells
+from giodq.extract.waiting import columns_of
 from giodq.district import coverage as cov
 from giodq.district.scope import District
 from giodq.validate import levels as lv
@@ -569,15 +570,13 @@ def _copied_frame(pairs: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
 
 
 def _inputs(reports: Sequence[Extracted]) -> pd.DataFrame:
-    # one pass: waiting reports are read back from disk (extract/waiting.py)
-    rows = [(r.report, r.body, r.year, r.status, r.published, r.sha256) for r in reports]
-    report, body, year, status, published, sha256 = (list(c) for c in zip(*rows)) if rows else ([],) * 6
-    return pd.DataFrame({"report": pd.Series(report, dtype="string"),
-                         "body": pd.Series(body, dtype="object"),
-                         "year": pd.Series(year, dtype="Int64"),
-                         "status": status,
-                         "published": pd.to_datetime(pd.Series(published, dtype="object")),
-                         "sha256": sha256})
+    c = columns_of(reports, ("report", "body", "year", "status", "published", "sha256"))
+    return pd.DataFrame({"report": pd.Series(c["report"], dtype="string"),
+                         "body": pd.Series(c["body"], dtype="object"),
+                         "year": pd.Series(c["year"], dtype="Int64"),
+                         "status": c["status"],
+                         "published": pd.to_datetime(pd.Series(c["published"], dtype="object")),
+                         "sha256": c["sha256"]})
 
 
 def district_frames(reports: Sequence[Extracted], previous: tuple[pd.DataFrame, pd.DataFrame] | None,
